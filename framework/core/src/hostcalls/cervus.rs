@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Import module `cervus`: available to every instance.
+
+use cervus_hostcalls::Errno;
+use wasmi::Caller;
+
+use super::Host;
+use crate::guest_memory::{self, Claim};
+use crate::platform::Stdio;
+use crate::run::HostState;
+
+impl Host {
+    pub(crate) fn stdio_write(
+        caller: &mut Caller<'_, HostState>,
+        stream: i32,
+        ptr: i32,
+        len: i32,
+    ) -> Result<i32, wasmi::Error> {
+        let stream = match stream {
+            1 => Stdio::Stdout,
+            2 => Stdio::Stderr,
+            _ => return Ok(Errno::InvalidArgument.code()),
+        };
+        let platform = caller.data().platform;
+        let written =
+            guest_memory::with_bytes(caller, Claim::new(ptr, len), |bytes| platform.stdio_write(stream, bytes));
+        Ok(match written {
+            // At most `len` bytes, so it fits.
+            Ok(Ok(n)) => n as i32,
+            Ok(Err(e)) | Err(e) => e.code(),
+        })
+    }
+}

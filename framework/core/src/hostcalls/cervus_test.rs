@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Import module `cervus_test`: fault injection, linked only with `test_hooks`.
+
+use wasmi::Caller;
+
+use super::Host;
+use crate::run::HostState;
+
+impl Host {
+    pub(crate) fn engine_panic(caller: &mut Caller<'_, HostState>) -> Result<(), wasmi::Error> {
+        panic!("instance {} called cervus_test.engine_panic", caller.data().id);
+    }
+}

@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The portable core of Cervus.
+//!
+//! Everything here is `no_std` + `alloc` and knows nothing about Linux: the
+//! kernel module supplies a [`Platform`] (output, signals, yielding, logging)
+//! and feeds requests from `/dev/cvctl` to [`Runtime::handle`]. The same code
+//! runs on the host in `cargo test` with a fake platform.
+//!
+//! - [`runtime`]: request dispatch, the entry point of the core.
+//! - [`registry`]: the instance manager's table of live instances.
+//! - [`run`]: load, instantiate and run a module in execution slices.
+//! - [`hostcalls`]: host implementations of the hostcall list.
+//! - [`guest_memory`]: checks for guest (pointer, length) claims.
+#![no_std]
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+pub mod guest_memory;
+pub mod hostcalls;
+pub mod platform;
+pub mod registry;
+pub mod run;
+pub mod runtime;
+mod trap;
+
+pub use platform::{HeapStats, Level, Platform, Stdio};
+pub use registry::InstanceId;
+pub use runtime::{CallError, Caller, Config, Runtime};

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Cervus: WebAssembly drivers and apps inside the Linux kernel.
+//!
+//! This crate is the Rust-for-Linux glue of `cervus.ko`. The engine itself
+//! (`framework/engine`, built on `cervus-core` and wasmi) is a separate
+//! staticlib, prelinked into `engine.o` and linked next to this crate by the
+//! top-level `Kbuild`; the two talk through the C ABI in `call.rs`.
+//!
+//! - [`control`]: the `/dev/cvctl` misc device.
+//! - [`engine`]: entering the engine on a private stack, and recovering from
+//!   an engine panic.
+//! - [`stack`]: the private stacks.
+//! - [`host`]: services the engine calls back (allocation, logging).
+//! - `trampoline.S`: the stack switch; `helpers.c`: C-only kernel facilities.
+
+use kernel::{
+    miscdevice::{
+        MiscDeviceOptions,
+        MiscDeviceRegistration, //
+    },
+    prelude::*,
+};
+
+mod control;
+mod engine;
+mod host;
+mod stack;
+
+/// The `/dev/cvctl` ABI, shared with user space (`hostcalls/src/device.rs`).
+#[path = "../../hostcalls/src/device.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod device;
+
+/// The C ABI shared with the engine staticlib (`framework/engine/src/call.rs`).
+#[path = "../engine/src/call.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod call;
+
+module! {
+    type: Cervus,
+    name: "cervus",
+    authors: ["Cervus Developers"],
+    description: "WebAssembly drivers and apps, sandboxed, in the kernel",
+    license: "GPL",
+    params: {
+        max_instances: u32 {
+            default: 64,
+            description: "Most wasm instances alive at once",
+        },
+        memory_limit_mib: u32 {
+            default: 64,
+            description: "Default cap on an instance's linear memory, in MiB",
+        },
+        exec_slice: u64 {
+            default: 1000000,
+            description: "Fuel per execution slice; the CPU is yielded and signals checked between slices",
+        },
+        test_hooks: bool {
+            default: false,
+            description: "Link the cervus_test fault-injection hostcalls (for the test suite only)",
+        },
+    },
+}
+
+/// The module: the engine, then the control device that feeds it.
+#[pin_data]
+struct Cervus {
+    // Drop order is field order: the device goes first, so no request can
+    // reach the engine after it is shut down.
+    #[pin]
+    _control: MiscDeviceRegistration<control::Control>,
+    _engine: engine::Engine,
+}
+
+impl kernel::InPlaceModule for Cervus {
+    fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        let settings = engine::Settings {
+            max_instances: *module_parameters::max_instances.value(),
+            memory_limit: u64::from(*module_parameters::memory_limit_mib.value()) << 20,
+            exec_slice: *module_parameters::exec_slice.value(),
+            test_hooks: *module_parameters::test_hooks.value(),
+        };
+        try_pin_init!(Self {
+            _engine: engine::Engine::start(settings)?,
+            _control <- MiscDeviceRegistration::register(MiscDeviceOptions { name: c"cvctl" }),
+        })
+    }
+}

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+
+//! Guest SDK for Cervus.
+//!
+//! Apps and drivers written against this crate need no `unsafe` code: the
+//! raw hostcall imports (declared in [`raw`] from the one hostcall list in
+//! `cervus-hostcalls`) are wrapped in safe functions here.
+//!
+//! A minimal app:
+//!
+//! ```no_run
+//! #![no_std]
+//! #![no_main]
+//! #![forbid(unsafe_code)]
+//!
+//! cervus_guest::entry!(main);
+//!
+//! fn main() -> i32 {
+//!     cervus_guest::println!("2 + 2 = {}", 2 + 2);
+//!     0
+//! }
+//! ```
+//!
+//! Build it with `cargo build --target wasm32-unknown-unknown` and the
+//! `panic-handler` feature, and run it with `cvctl run app.wasm`.
+#![no_std]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
+
+pub mod io;
+#[cfg(all(feature = "panic-handler", target_family = "wasm"))]
+mod panic;
+pub mod raw;
+
+pub use cervus_hostcalls::Errno;
+
+/// Turns a hostcall's `i32` result into `Ok(value)` or `Err(Errno)`.
+pub fn check(ret: i32) -> Result<u32, Errno> {
+    if ret >= 0 { Ok(ret as u32) } else { Err(Errno::from_code(ret).unwrap_or(Errno::Unknown)) }
+}
+
+/// Exports `fn() -> i32` as the module's entry point, `_start`.
+///
+/// The value returned becomes the exit status seen by `cvctl run`.
+#[macro_export]
+macro_rules! entry {
+    ($main:path) => {
+        #[unsafe(export_name = "_start")]
+        pub extern "C" fn __cervus_start() -> i32 {
+            let main: fn() -> i32 = $main;
+            main()
+        }
+    };
+}

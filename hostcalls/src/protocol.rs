@@ -1,0 +1,412 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+
+//! Requests and replies carried by the [`CVCTL_CALL`](crate::device::CVCTL_CALL) ioctl.
+//!
+//! Both are encoded with `postcard`. Every variable-sized field is bounded:
+//! strings and lists in replies by their `heapless` capacity, borrowed fields
+//! of requests by [`Request::check`]. A request that does not decode, or
+//! decodes with trailing bytes, or fails its check, is answered with
+//! `EINVAL` by the kernel.
+
+use heapless::{String, Vec};
+use serde::{Deserialize, Serialize};
+
+/// Longest instance name, in bytes.
+pub const MAX_NAME_LEN: usize = 64;
+/// Most arguments passed to an app.
+pub const MAX_ARGS: usize = 256;
+/// Longest single argument, in bytes.
+pub const MAX_ARG_LEN: usize = 4096;
+/// Longest human-readable message in a reply, in bytes.
+pub const MAX_MESSAGE_LEN: usize = 384;
+
+/// A bounded, human-readable message.
+pub type Message = String<MAX_MESSAGE_LEN>;
+
+/// Makes a [`Message`] from `text`, cut at a character boundary if too long.
+pub fn message(text: &str) -> Message {
+    let mut end = text.len().min(MAX_MESSAGE_LEN);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut m = Message::new();
+    // Cannot fail: `end` is at most the capacity.
+    let _ = m.push_str(&text[..end]);
+    m
+}
+
+/// Builds a [`Message`] with `format!` syntax, truncating if too long.
+#[macro_export]
+macro_rules! message {
+    ($($arg:tt)*) => {
+        $crate::protocol::format_message(format_args!($($arg)*))
+    };
+}
+
+/// Formats into a [`Message`], truncating at a character boundary.
+pub fn format_message(args: core::fmt::Arguments<'_>) -> Message {
+    struct Truncating(Message);
+    impl core::fmt::Write for Truncating {
+        fn write_str(&mut self, s: &str) -> core::fmt::Result {
+            let room = MAX_MESSAGE_LEN - self.0.len();
+            let mut end = s.len().min(room);
+            while !s.is_char_boundary(end) {
+                end -= 1;
+            }
+            // Cannot fail: `end` fits in the remaining capacity.
+            let _ = self.0.push_str(&s[..end]);
+            Ok(())
+        }
+    }
+    let mut t = Truncating(Message::new());
+    let _ = core::fmt::write(&mut t, args);
+    t.0
+}
+
+/// A request to the kernel.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+#[expect(clippy::large_enum_variant, reason = "bounded inline fields: decoding never allocates")]
+pub enum Request<'a> {
+    /// Versions, counters and limits. Answered with [`Reply::Info`].
+    Info,
+    /// Load a module, run it to completion in the caller's context, and
+    /// discard it. Answered with [`Reply::Run`] or [`Reply::Error`].
+    Run(#[serde(borrow)] RunRequest<'a>),
+}
+
+/// Parameters of [`Request::Run`].
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+pub struct RunRequest<'a> {
+    /// Instance name shown in logs, at most [`MAX_NAME_LEN`] bytes.
+    pub name: &'a str,
+    /// The wasm binary.
+    pub wasm: &'a [u8],
+    /// Arguments, `args[0]` being the program name.
+    #[serde(borrow)]
+    pub args: Vec<&'a str, MAX_ARGS>,
+}
+
+/// Why a request was malformed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequestError {
+    /// The bytes are not a valid encoding, or have trailing bytes.
+    Encoding,
+    /// A field is out of its bounds.
+    Bounds,
+}
+
+impl<'a> Request<'a> {
+    /// Decodes a request and checks its bounds.
+    pub fn decode(bytes: &'a [u8]) -> Result<Self, RequestError> {
+        let (request, rest) = postcard::take_from_bytes::<Request<'a>>(bytes).map_err(|_| RequestError::Encoding)?;
+        if !rest.is_empty() {
+            return Err(RequestError::Encoding);
+        }
+        request.check()?;
+        Ok(request)
+    }
+
+    /// Checks every borrowed field against its bound.
+    pub fn check(&self) -> Result<(), RequestError> {
+        match self {
+            Request::Info => Ok(()),
+            Request::Run(run) => {
+                let name_ok = !run.name.is_empty() && run.name.len() <= MAX_NAME_LEN && !run.name.contains('\0');
+                let args_ok = run.args.iter().all(|a| a.len() <= MAX_ARG_LEN);
+                if name_ok && args_ok { Ok(()) } else { Err(RequestError::Bounds) }
+            }
+        }
+    }
+}
+
+/// A reply from the kernel.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+pub enum Reply {
+    /// Answer to [`Request::Info`].
+    Info(Info),
+    /// The module ran; how it ended.
+    Run(RunReport),
+    /// The request failed before or while running anything.
+    Error(ErrorReply),
+}
+
+/// Versions, counters and limits of the running module.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+pub struct Info {
+    /// The module's [`ABI_VERSION`](crate::device::ABI_VERSION).
+    pub abi_version: u32,
+    /// The kernel module's version.
+    pub module_version: String<32>,
+    /// The engines compiled in, e.g. `wasmi 2.0.0`.
+    pub engines: String<64>,
+    /// Instances alive now.
+    pub live_instances: u32,
+    /// Instances started since the module was loaded.
+    pub started_instances: u64,
+    /// Bytes the engine holds from the kernel allocator now.
+    pub heap_bytes: u64,
+    /// Allocations the engine holds from the kernel allocator now.
+    pub heap_allocations: u64,
+    /// Engine panics survived since the module was loaded.
+    pub engine_panics: u64,
+    /// The limits in force.
+    pub limits: Limits,
+}
+
+/// Limits applied to instances (module parameters).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Limits {
+    /// Most instances alive at once.
+    pub max_instances: u32,
+    /// Default cap on an instance's linear memory, in bytes.
+    pub memory_limit: u64,
+    /// Fuel per execution slice; the engine yields the CPU between slices.
+    pub exec_slice: u64,
+}
+
+/// How a run ended.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+pub struct RunReport {
+    /// The instance's id.
+    pub instance: u32,
+    /// Exit, trap or interruption.
+    pub outcome: Outcome,
+    /// Fuel consumed.
+    pub fuel_used: u64,
+    /// Execution slices run (one more than the number of yields).
+    pub slices: u64,
+}
+
+/// The end of a run.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+#[expect(clippy::large_enum_variant, reason = "bounded inline message: replies never allocate")]
+pub enum Outcome {
+    /// The entry point returned, or the app exited, with this code.
+    Exited(i32),
+    /// The instance trapped.
+    Trapped(Trap),
+    /// A signal stopped the instance.
+    Interrupted,
+}
+
+/// A trap, with a readable description.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+pub struct Trap {
+    /// What kind of trap.
+    pub code: TrapCode,
+    /// The engine's description, with the function where known.
+    pub message: Message,
+}
+
+/// The kinds of trap, the same for every engine.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub enum TrapCode {
+    /// `unreachable` was executed.
+    Unreachable,
+    /// A memory access out of bounds.
+    MemoryOutOfBounds,
+    /// A table access out of bounds.
+    TableOutOfBounds,
+    /// `call_indirect` on a null entry.
+    IndirectCallToNull,
+    /// Integer division by zero.
+    IntegerDivisionByZero,
+    /// Integer overflow (e.g. `i32.div_s` of MIN by -1).
+    IntegerOverflow,
+    /// A float that does not fit the integer type of a trapping conversion.
+    BadConversionToInteger,
+    /// The wasm call stack is exhausted.
+    StackOverflow,
+    /// `call_indirect` with a mismatched signature.
+    BadSignature,
+    /// A memory or table grew past its limit.
+    GrowthLimited,
+    /// A hostcall failed fatally.
+    Host,
+}
+
+impl TrapCode {
+    /// A short lower-case description.
+    pub const fn describe(self) -> &'static str {
+        match self {
+            TrapCode::Unreachable => "unreachable executed",
+            TrapCode::MemoryOutOfBounds => "out-of-bounds memory access",
+            TrapCode::TableOutOfBounds => "out-of-bounds table access",
+            TrapCode::IndirectCallToNull => "indirect call to null",
+            TrapCode::IntegerDivisionByZero => "integer division by zero",
+            TrapCode::IntegerOverflow => "integer overflow",
+            TrapCode::BadConversionToInteger => "invalid conversion to integer",
+            TrapCode::StackOverflow => "call stack exhausted",
+            TrapCode::BadSignature => "indirect call signature mismatch",
+            TrapCode::GrowthLimited => "memory or table limit reached",
+            TrapCode::Host => "hostcall failure",
+        }
+    }
+}
+
+/// A failed request.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+pub struct ErrorReply {
+    /// The class of failure.
+    pub kind: ErrorKind,
+    /// What exactly went wrong.
+    pub message: Message,
+}
+
+/// Classes of failure.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The binary is not valid WebAssembly.
+    InvalidModule,
+    /// An import cannot be satisfied.
+    Link,
+    /// No usable entry point is exported.
+    NoEntryPoint,
+    /// A limit (instances, memory) would be exceeded.
+    Limit,
+    /// The engine panicked; the instance was killed.
+    EnginePanic,
+    /// The kernel ran out of memory.
+    OutOfMemory,
+    /// Anything else.
+    Internal,
+}
+
+impl ErrorKind {
+    /// A short lower-case description.
+    pub const fn describe(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidModule => "invalid module",
+            ErrorKind::Link => "link error",
+            ErrorKind::NoEntryPoint => "no entry point",
+            ErrorKind::Limit => "limit exceeded",
+            ErrorKind::EnginePanic => "engine panic",
+            ErrorKind::OutOfMemory => "out of memory",
+            ErrorKind::Internal => "internal error",
+        }
+    }
+}
+
+/// Encodes a reply into `buf`, returning the used prefix.
+pub fn encode_reply<'b>(reply: &Reply, buf: &'b mut [u8]) -> Result<&'b mut [u8], postcard::Error> {
+    postcard::to_slice(reply, buf)
+}
+
+/// Decodes a reply.
+pub fn decode_reply(bytes: &[u8]) -> Result<Reply, postcard::Error> {
+    postcard::from_bytes(bytes)
+}
+
+/// Encodes a request into `buf`, returning the used prefix.
+pub fn encode_request<'b>(request: &Request<'_>, buf: &'b mut [u8]) -> Result<&'b mut [u8], postcard::Error> {
+    postcard::to_slice(request, buf)
+}
+
+/// An upper bound of the encoded size of `request`, to size its buffer.
+pub fn request_size_bound(request: &Request<'_>) -> usize {
+    const OVERHEAD: usize = 32;
+    match request {
+        Request::Info => OVERHEAD,
+        Request::Run(run) => {
+            OVERHEAD
+                + 10
+                + run.name.len()
+                + 10
+                + run.wasm.len()
+                + 10
+                + run.args.iter().map(|a| 10 + a.len()).sum::<usize>()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::vec;
+
+    fn run_request<'a>(name: &'a str, wasm: &'a [u8], args: &[&'a str]) -> Request<'a> {
+        Request::Run(RunRequest { name, wasm, args: Vec::from_slice(args).unwrap() })
+    }
+
+    #[test]
+    fn request_round_trips_and_borrows() {
+        let wasm = [0u8, 0x61, 0x73, 0x6d, 1, 0, 0, 0];
+        let req = run_request("proof", &wasm, &["proof", "-v"]);
+        let mut buf = vec![0u8; request_size_bound(&req)];
+        let bytes = encode_request(&req, &mut buf).unwrap().to_vec();
+        let back = Request::decode(&bytes).unwrap();
+        assert_eq!(back, req);
+        let Request::Run(run) = back else { panic!() };
+        // Zero-copy: the wasm field points into the encoded bytes.
+        let range = bytes.as_ptr_range();
+        assert!(range.contains(&run.wasm.as_ptr()));
+    }
+
+    #[test]
+    fn corrupt_and_trailing_bytes_are_rejected() {
+        let req = run_request("x", b"abc", &[]);
+        let mut buf = [0u8; 64];
+        let bytes = encode_request(&req, &mut buf).unwrap().to_vec();
+        for cut in 0..bytes.len() {
+            assert_eq!(Request::decode(&bytes[..cut]), Err(RequestError::Encoding), "cut at {cut}");
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert_eq!(Request::decode(&longer), Err(RequestError::Encoding));
+        assert_eq!(Request::decode(&[0xff, 0xff, 0xff]), Err(RequestError::Encoding));
+    }
+
+    #[test]
+    fn bounds_are_checked() {
+        let long = "n".repeat(MAX_NAME_LEN + 1);
+        for req in [run_request(&long, b"", &[]), run_request("", b"", &[]), run_request("a\0b", b"", &[])] {
+            let mut buf = vec![0u8; 256];
+            let bytes = encode_request(&req, &mut buf).unwrap().to_vec();
+            assert_eq!(Request::decode(&bytes), Err(RequestError::Bounds));
+        }
+        let arg = "a".repeat(MAX_ARG_LEN + 1);
+        let req = run_request("x", b"", &[&arg]);
+        let mut buf = vec![0u8; request_size_bound(&req)];
+        let bytes = encode_request(&req, &mut buf).unwrap().to_vec();
+        assert_eq!(Request::decode(&bytes), Err(RequestError::Bounds));
+    }
+
+    #[test]
+    fn too_many_args_do_not_decode() {
+        // Encode a Run request by hand with MAX_ARGS + 1 arguments.
+        let mut bytes = vec![1u8, 1, b'x', 0];
+        bytes.extend_from_slice(&[0x81, 0x02]); // varint 257
+        for _ in 0..=MAX_ARGS {
+            bytes.extend_from_slice(&[1, b'a']);
+        }
+        assert_eq!(Request::decode(&bytes), Err(RequestError::Encoding));
+    }
+
+    #[test]
+    fn every_reply_fits_the_reply_buffer() {
+        let long = message(&"é".repeat(MAX_MESSAGE_LEN));
+        assert!(long.len() <= MAX_MESSAGE_LEN);
+        let replies = [
+            Reply::Error(ErrorReply { kind: ErrorKind::InvalidModule, message: long.clone() }),
+            Reply::Run(RunReport {
+                instance: u32::MAX,
+                outcome: Outcome::Trapped(Trap { code: TrapCode::Host, message: long }),
+                fuel_used: u64::MAX,
+                slices: u64::MAX,
+            }),
+        ];
+        for reply in replies {
+            let mut buf = vec![0u8; crate::device::MAX_REPLY_LEN as usize];
+            let bytes = encode_reply(&reply, &mut buf).unwrap().to_vec();
+            assert_eq!(decode_reply(&bytes).unwrap(), reply);
+        }
+    }
+
+    #[test]
+    fn message_macro_truncates_at_char_boundary() {
+        let m = message!("{}", "ü".repeat(1000));
+        assert!(m.len() <= MAX_MESSAGE_LEN && m.len() >= MAX_MESSAGE_LEN - 1);
+        assert!(m.chars().all(|c| c == 'ü'));
+    }
+}
