@@ -76,10 +76,10 @@ struct Cervus {
 impl kernel::InPlaceModule for Cervus {
     fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
         let settings = engine::Settings {
-            max_instances: *module_parameters::max_instances.value(),
-            memory_limit: u64::from(*module_parameters::memory_limit_mib.value()) << 20,
-            exec_slice: *module_parameters::exec_slice.value(),
-            test_hooks: *module_parameters::test_hooks.value(),
+            max_instances: module_parameters::max_instances.value(),
+            memory_limit: u64::from(module_parameters::memory_limit_mib.value()) << 20,
+            exec_slice: module_parameters::exec_slice.value(),
+            test_hooks: module_parameters::test_hooks.value(),
         };
         try_pin_init!(Self {
             _engine: engine::Engine::start(settings)?,

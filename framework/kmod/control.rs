@@ -72,7 +72,7 @@ impl MiscDevice for Control {
 
 /// Handles `CVCTL_CALL`: copy the request in, run it, copy the reply out.
 fn call(arg: UserPtr) -> Result {
-    let (reader, mut writer) = UserSlice::new(arg, core::mem::size_of::<CallHeader>()).reader_writer();
+    let (mut reader, mut writer) = UserSlice::new(arg, core::mem::size_of::<CallHeader>()).reader_writer();
     let mut header: CallHeader = reader.read()?;
     header.check().map_err(|e| match e {
         HeaderError::Version => EPROTO,

@@ -10,7 +10,10 @@
 //! `OP_RECOVER` call, which kills the instance that was running and answers
 //! the request with an error. The kernel and the other instances go on.
 
-use kernel::prelude::*;
+use kernel::{
+    error::to_result,
+    prelude::*, //
+};
 
 use crate::call::{
     EngineCall,
@@ -114,10 +117,8 @@ fn run(call: &mut EngineCall) -> Result {
             return Err(EIO);
         }
     }
-    match call.status {
-        0 => Ok(()),
-        errno => Err(Error::try_from_errno(errno).unwrap_or(EIO)),
-    }
+    // The engine only reports negative errnos of its own choosing.
+    to_result(call.status)
 }
 
 fn enter(call: &mut EngineCall, stack: &mut EngineStack) -> Result<isize> {

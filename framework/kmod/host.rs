@@ -36,7 +36,7 @@ fn flags(zeroed: bool) -> kernel::alloc::Flags {
 
 /// Allocates `size` bytes aligned to `align`; null on failure.
 #[no_mangle]
-pub extern "C" fn cervus_host_alloc(size: usize, align: usize, zeroed: bool) -> *mut u8 {
+pub(crate) extern "C" fn cervus_host_alloc(size: usize, align: usize, zeroed: bool) -> *mut u8 {
     let Ok(layout) = Layout::from_size_align(size, align) else {
         return ptr::null_mut();
     };
@@ -51,7 +51,7 @@ pub extern "C" fn cervus_host_alloc(size: usize, align: usize, zeroed: bool) -> 
 /// `ptr` must be live and come from `cervus_host_alloc`/`cervus_host_realloc`
 /// with `old_size` and `align`.
 #[no_mangle]
-pub unsafe extern "C" fn cervus_host_realloc(ptr: *mut u8, old_size: usize, new_size: usize, align: usize) -> *mut u8 {
+pub(crate) unsafe extern "C" fn cervus_host_realloc(ptr: *mut u8, old_size: usize, new_size: usize, align: usize) -> *mut u8 {
     let (Ok(old), Ok(new)) = (Layout::from_size_align(old_size, align), Layout::from_size_align(new_size, align)) else {
         return ptr::null_mut();
     };
@@ -66,7 +66,7 @@ pub unsafe extern "C" fn cervus_host_realloc(ptr: *mut u8, old_size: usize, new_
 ///
 /// `ptr` must be live and come from those functions with `size` and `align`.
 #[no_mangle]
-pub unsafe extern "C" fn cervus_host_free(ptr: *mut u8, size: usize, align: usize) {
+pub(crate) unsafe extern "C" fn cervus_host_free(ptr: *mut u8, size: usize, align: usize) {
     let (Some(ptr), Ok(layout)) = (NonNull::new(ptr), Layout::from_size_align(size, align)) else {
         return;
     };
@@ -80,7 +80,7 @@ pub unsafe extern "C" fn cervus_host_free(ptr: *mut u8, size: usize, align: usiz
 ///
 /// `msg` must be valid for reading `len` bytes.
 #[no_mangle]
-pub unsafe extern "C" fn cervus_host_log(level: u32, msg: *const u8, len: usize) {
+pub(crate) unsafe extern "C" fn cervus_host_log(level: u32, msg: *const u8, len: usize) {
     // SAFETY: precondition.
     let bytes = unsafe { core::slice::from_raw_parts(msg, len) };
     let text = core::str::from_utf8(bytes).unwrap_or("<message is not UTF-8>");
@@ -93,12 +93,12 @@ pub unsafe extern "C" fn cervus_host_log(level: u32, msg: *const u8, len: usize)
 
 /// Whether a signal is pending for the current task.
 #[no_mangle]
-pub extern "C" fn cervus_host_signal_pending() -> bool {
+pub(crate) extern "C" fn cervus_host_signal_pending() -> bool {
     current!().signal_pending()
 }
 
 /// The current task, as an opaque non-zero token.
 #[no_mangle]
-pub extern "C" fn cervus_host_current_task() -> usize {
+pub(crate) extern "C" fn cervus_host_current_task() -> usize {
     Task::current_raw() as usize
 }

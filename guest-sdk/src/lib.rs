@@ -6,23 +6,12 @@
 //! raw hostcall imports (declared in [`raw`] from the one hostcall list in
 //! `cervus-hostcalls`) are wrapped in safe functions here.
 //!
-//! A minimal app:
+//! A minimal app (`apps/hello`, built and run in the kernel by the tests):
 //!
-//! ```no_run
-//! #![no_std]
-//! #![no_main]
-//! #![forbid(unsafe_code)]
-//!
-//! cervus_guest::entry!(main);
-//!
-//! fn main() -> i32 {
-//!     cervus_guest::println!("2 + 2 = {}", 2 + 2);
-//!     0
-//! }
-//! ```
+#![doc = concat!("```text\n", include_str!("../../apps/hello/src/main.rs"), "```")]
 //!
 //! Build it with `cargo build --target wasm32-unknown-unknown` and the
-//! `panic-handler` feature, and run it with `cvctl run app.wasm`.
+//! `panic-handler` feature, and run it with `cvctl run hello.wasm`.
 #![no_std]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]

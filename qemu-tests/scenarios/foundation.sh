@@ -14,8 +14,25 @@ expect_status 0 "cvctl version" -- cvctl version
 expect_grep '^cvctl [0-9.]+ \(ABI 1\)$' out "cvctl prints its version"
 expect_grep '^cervus.ko [0-9.]+ \(ABI 1\), engines: wasmi 2' out "the module reports its version and engine"
 
+expect_status 0 "cvctl run hello.wasm" -- cvctl run hello.wasm
+expect_grep '^hello from the kernel: 2 \+ 2 = 4$' out "hello.wasm greets"
+
 expect_status 0 "cvctl run proof.wasm" -- cvctl run proof.wasm
 expect_file_eq out expected/proof.out "proof.wasm prints the right integer, f64 and recursion results"
+
+# Standard output is the caller's: a pipe, a file (with its position and
+# O_APPEND), /dev/null.
+cvctl run proof.wasm | cat > piped.out || fail "cvctl run into a pipe"
+expect_file_eq piped.out expected/proof.out "output through a pipe"
+cvctl run proof.wasm > file.out && cvctl run proof.wasm >> file.out || fail "cvctl run into a file"
+cat expected/proof.out expected/proof.out > twice.out
+expect_file_eq file.out twice.out "output into a file, then appended"
+expect_status 0 "output into /dev/null" -- sh -c 'cvctl run proof.wasm > /dev/null'
+if dmesg | grep -q 'not supported for file'; then
+    dmesg | grep 'not supported for file' | head -3
+    fail "the kernel refused a write to the caller's stdout"
+fi
+ok "every write reached its file"
 
 head -c 4096 /dev/urandom > garbage.wasm
 expect_status 126 "cvctl run garbage.wasm is refused" -- cvctl run garbage.wasm

@@ -6,7 +6,7 @@ use alloc::boxed::Box;
 use core::ptr;
 use core::sync::atomic::{AtomicPtr, Ordering};
 
-use cervus_core::{CallError, Caller, Config, Runtime};
+use cervus_core::{CallError, Caller, Config, InstanceId, Runtime};
 use cervus_hostcalls::protocol::{Limits, encode_reply};
 
 use crate::call::{
@@ -71,11 +71,20 @@ pub unsafe extern "C" fn cervus_engine_entry(call: *mut EngineCall) -> isize {
             caller: Caller { uid: (*call).uid, pid: (*call).pid },
         }
     };
+    // After a panic, the aborted call still holds this task's slot: take it
+    // (and what it was running) before entering again.
+    let mut panic_message = heapless::String::<PANIC_MESSAGE_LEN>::new();
+    let panicked = if input.op == OP_RECOVER { supervisor::take_panicked(&mut panic_message) } else { None };
     let output = match supervisor::enter(call) {
         None => Output { status: -EBUSY, ..Default::default() },
         Some(entered) => {
-            // SAFETY: forwarded precondition on the pointers in `input`.
-            let output = unsafe { dispatch(&input) };
+            let output = match (input.op, panicked) {
+                // SAFETY: forwarded precondition on the reply buffer.
+                (OP_RECOVER, Some(instance)) => unsafe { recover(&input, instance, &panic_message) },
+                (OP_RECOVER, None) => status(Err(EINVAL)),
+                // SAFETY: forwarded precondition on the pointers in `input`.
+                _ => unsafe { dispatch(&input) },
+            };
             drop(entered);
             output
         }
@@ -104,8 +113,6 @@ unsafe fn dispatch(input: &Input) -> Output {
         }
         // SAFETY: the request and reply buffers are valid (precondition).
         OP_REQUEST => unsafe { request(input) },
-        // SAFETY: the reply buffer is valid (precondition).
-        OP_RECOVER => unsafe { recover(input) },
         _ => status(Err(ENOSYS)),
     }
 }
@@ -172,14 +179,12 @@ unsafe fn request(input: &Input) -> Output {
     }
 }
 
+/// Answers the request whose call panicked while running `instance`.
+///
 /// # Safety
 ///
 /// The reply pointer of `input` must be valid for its length.
-unsafe fn recover(input: &Input) -> Output {
-    let mut message = heapless::String::<PANIC_MESSAGE_LEN>::new();
-    let Some(instance) = supervisor::take_panicked(&mut message) else {
-        return status(Err(EINVAL));
-    };
+unsafe fn recover(input: &Input, instance: Option<InstanceId>, message: &str) -> Output {
     // A panic outside a request (in `OP_INIT`, say) has no reply to give.
     if input.reply.is_null() {
         return status(Err(EIO));
@@ -188,7 +193,7 @@ unsafe fn recover(input: &Input) -> Output {
         Ok(rt) => rt,
         Err(e) => return status(Err(e)),
     };
-    let answer = rt.engine_panicked(instance, &message);
+    let answer = rt.engine_panicked(instance, message);
     // SAFETY: precondition.
     let reply = unsafe { core::slice::from_raw_parts_mut(input.reply, input.reply_cap) };
     match encode_reply(&answer, reply) {

@@ -28,7 +28,11 @@ unsafe extern "C" {
     fn cervus_host_signal_pending() -> bool;
     fn cervus_host_yield();
     fn cervus_host_current_task() -> usize;
-    fn cervus_stack_abort(frame: usize) -> !;
+    // Never returns to its caller, but is declared as returning so that the
+    // `ud2` after the call is kept: objtool sees the `ret` at the end of
+    // cervus_stack_abort (which returns from the trampoline's frame) and
+    // needs the `ud2` to know the call site is a dead end.
+    fn cervus_stack_abort(frame: usize);
 }
 
 /// Allocates from the kernel (`kvmalloc`, `GFP_KERNEL`): may sleep.
@@ -104,5 +108,8 @@ pub fn current_task() -> usize {
 /// frame may be used again.
 pub unsafe fn stack_abort(frame: usize) -> ! {
     // SAFETY: forwarded precondition.
-    unsafe { cervus_stack_abort(frame) }
+    unsafe { cervus_stack_abort(frame) };
+    // SAFETY: not reached: `cervus_stack_abort` resumes in the trampoline.
+    // Were it reached, #UD would report the bug and kill the task.
+    unsafe { core::arch::asm!("ud2", options(noreturn)) }
 }

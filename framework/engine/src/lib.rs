@@ -25,5 +25,6 @@ pub mod call;
 mod entry;
 mod heap;
 mod host;
+mod objtool;
 mod platform;
 mod supervisor;
