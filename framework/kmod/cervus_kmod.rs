@@ -52,6 +52,10 @@ module! {
             default: 64,
             description: "Default cap on an instance's linear memory, in MiB",
         },
+        max_files: u32 {
+            default: 1024,
+            description: "Most open resources and file descriptors per instance",
+        },
         exec_slice: u64 {
             default: 1000000,
             description: "Fuel per execution slice; the CPU is yielded and signals checked between slices",
@@ -62,6 +66,9 @@ module! {
         },
     },
 }
+
+/// Upper bound of the `max_instances` parameter (what `cvctl ps` can list).
+const MAX_INSTANCES: u32 = 256;
 
 /// The module: the engine, then the control device that feeds it.
 #[pin_data]
@@ -75,15 +82,25 @@ struct Cervus {
 
 impl kernel::InPlaceModule for Cervus {
     fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
-        let settings = engine::Settings {
-            max_instances: module_parameters::max_instances.value(),
-            memory_limit: u64::from(module_parameters::memory_limit_mib.value()) << 20,
-            exec_slice: module_parameters::exec_slice.value(),
-            test_hooks: module_parameters::test_hooks.value(),
-        };
         try_pin_init!(Self {
-            _engine: engine::Engine::start(settings)?,
+            _engine: engine::Engine::start(settings()?)?,
             _control <- MiscDeviceRegistration::register(MiscDeviceOptions { name: c"cvctl" }),
         })
     }
+}
+
+/// The engine's settings, from the module parameters.
+fn settings() -> Result<engine::Settings> {
+    let max_instances = module_parameters::max_instances.value();
+    if max_instances == 0 || max_instances > MAX_INSTANCES {
+        pr_err!("max_instances must be between 1 and {}, not {}\n", MAX_INSTANCES, max_instances);
+        return Err(EINVAL);
+    }
+    Ok(engine::Settings {
+        max_instances,
+        memory_limit: u64::from(module_parameters::memory_limit_mib.value()) << 20,
+        exec_slice: module_parameters::exec_slice.value(),
+        max_files: module_parameters::max_files.value(),
+        test_hooks: module_parameters::test_hooks.value(),
+    })
 }

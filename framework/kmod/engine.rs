@@ -40,6 +40,7 @@ pub(crate) struct Settings {
     pub(crate) max_instances: u32,
     pub(crate) memory_limit: u64,
     pub(crate) exec_slice: u64,
+    pub(crate) max_files: u32,
     pub(crate) test_hooks: bool,
 }
 
@@ -60,15 +61,17 @@ impl Engine {
             test_hooks: u32::from(settings.test_hooks),
             memory_limit: settings.memory_limit,
             exec_slice: settings.exec_slice,
+            max_files: settings.max_files,
         };
         let mut call = EngineCall::new(OP_INIT);
         call.init = &init;
         run(&mut call)?;
         pr_info!(
-            "engine ready: max_instances={} memory_limit={} MiB exec_slice={} test_hooks={}\n",
+            "engine ready: max_instances={} memory_limit={} MiB exec_slice={} max_files={} test_hooks={}\n",
             settings.max_instances,
             settings.memory_limit >> 20,
             settings.exec_slice,
+            settings.max_files,
             settings.test_hooks
         );
         Ok(Engine)

@@ -1,60 +1,74 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Host services for the Cervus engine that need C: inline kernel functions
- * and the file-position logic of write(2). Called from the engine on its
- * private stack, in the context of the task that called into the engine.
+ * and task state. Called from the engine on its private stack, in the
+ * context of the task that called into the engine. File operations are in
+ * files.c.
  */
 
-#include <linux/file.h>
-#include <linux/fs.h>
-#include <linux/minmax.h>
-#include <linux/mutex.h>
+#include <linux/capability.h>
+#include <linux/hrtimer.h>
+#include <linux/random.h>
 #include <linux/sched.h>
-#include <linux/uio.h>
+#include <linux/sched/signal.h>
+#include <linux/timekeeping.h>
 
-ssize_t cervus_host_stdio_write(unsigned int fd, const void *buf, size_t len);
-void cervus_host_yield(void);
-
-/*
- * Write to the calling process's standard stream @fd (0..2), as write(2)
- * would: same file, same position, same checks. vfs_iter_write() rather
- * than kernel_write(), which refuses files whose driver has both ->write and
- * ->write_iter (/dev/null, for one). Files without ->write_iter get -EINVAL.
- */
-ssize_t cervus_host_stdio_write(unsigned int fd, const void *buf, size_t len)
-{
-	struct kvec kvec = { .iov_base = (void *)buf, .iov_len = min_t(size_t, len, MAX_RW_COUNT) };
-	struct iov_iter iter;
-	struct file *file;
-	bool lock_pos;
-	loff_t pos;
-	ssize_t ret;
-
-	if (fd > 2)
-		return -EBADF;
-	file = fget(fd);
-	if (!file)
-		return -EBADF;
-	iov_iter_kvec(&iter, ITER_SOURCE, &kvec, 1, kvec.iov_len);
-	if (file->f_mode & FMODE_STREAM) {
-		ret = vfs_iter_write(file, &iter, NULL, 0);
-	} else {
-		lock_pos = file->f_mode & FMODE_ATOMIC_POS;
-		if (lock_pos)
-			mutex_lock(&file->f_pos_lock);
-		pos = file->f_pos;
-		ret = vfs_iter_write(file, &iter, &pos, 0);
-		if (ret > 0)
-			file->f_pos = pos;
-		if (lock_pos)
-			mutex_unlock(&file->f_pos_lock);
-	}
-	fput(file);
-	return ret;
-}
+#include "cervus_host.h"
 
 /* Let other tasks run between execution slices. */
 void cervus_host_yield(void)
 {
 	cond_resched();
+}
+
+/* Clocks, numbered as WASI's clockid: realtime, monotonic, process CPU
+ * time, thread CPU time (the calling thread's, for both). */
+u64 cervus_host_now(u32 clock)
+{
+	switch (clock) {
+	case 0:
+		return ktime_get_real_ns();
+	case 1:
+		return ktime_get_ns();
+	default:
+		return current->se.sum_exec_runtime;
+	}
+}
+
+/* Sleeps up to @ns; false if a signal (or a kill, see below) woke us. */
+bool cervus_host_sleep_ns(u64 ns)
+{
+	ktime_t expires = ns_to_ktime(ns);
+
+	set_current_state(TASK_INTERRUPTIBLE);
+	schedule_hrtimeout(&expires, HRTIMER_MODE_REL);
+	return !signal_pending(current);
+}
+
+void cervus_host_random(u8 *buf, size_t len)
+{
+	get_random_bytes(buf, len);
+}
+
+bool cervus_host_capable_sys_admin(void)
+{
+	return capable(CAP_SYS_ADMIN);
+}
+
+/*
+ * Makes @task's interruptible waits return as if a signal were pending, so
+ * a killed instance stops waiting for input. TIF_NOTIFY_SIGNAL delivers no
+ * signal: it is cleared when the task returns to user space. (The inline
+ * set_notify_signal() needs wake_up_state(), which modules cannot use;
+ * wake_up_process() may wake an uninterruptible sleeper too, which its wait
+ * loop tolerates.) The caller guarantees @task is running an instance, so
+ * it cannot exit meanwhile.
+ */
+void cervus_host_interrupt_task(unsigned long task)
+{
+	struct task_struct *t = (struct task_struct *)task;
+
+	set_tsk_thread_flag(t, TIF_NOTIFY_SIGNAL);
+	wake_up_process(t);
+	kick_process(t);
 }

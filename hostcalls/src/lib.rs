@@ -17,9 +17,13 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "alloc")]
+extern crate alloc;
+
 pub mod device;
 pub mod errno;
 mod list;
+#[cfg(feature = "alloc")]
 pub mod protocol;
 
 pub use errno::Errno;

@@ -25,8 +25,13 @@
 ///
 /// Import modules, and who gets them:
 /// - `cervus`: every instance. Basic output.
+/// - `cwa`: apps. CommonWA (see `doc/commonwa.md` for the exact semantics);
+///   errors are CommonWA's -1 unknown, -2 invalid argument, -3 permission
+///   denied, -4 not found.
 /// - `cervus_test`: only when the kernel module was loaded with
 ///   `test_hooks=1`. Fault injection for the test suite.
+///
+/// WASI preview 1 has its own list, [`foreach_wasi_hostcall!`].
 #[macro_export]
 macro_rules! foreach_hostcall {
     ($callback:ident) => {
@@ -43,6 +48,157 @@ macro_rules! foreach_hostcall {
             /// Panics inside the engine, on purpose. Tests use it to check
             /// that an engine panic kills only the instance that caused it.
             "cervus_test" fn engine_panic();
+
+            /// The major version of the CommonWA spec implemented: 0.
+            "cwa" fn runtime_spec_major() -> i32;
+            /// The minor version of the CommonWA spec implemented: 0.
+            "cwa" fn runtime_spec_minor() -> i32;
+            /// Writes the runtime's name (`cervus`) to `ptr`; returns its
+            /// length, or -2 if `len` is too small (nothing written).
+            "cwa" fn runtime_name(ptr: i32, len: i32) -> i32;
+            /// Sleeps `ms` milliseconds; a signal or a kill ends the instance.
+            "cwa" fn runtime_msleep(ms: i32);
+            /// Logs UTF-8 text to the kernel log, prefixed with the instance;
+            /// `level` 1 error, 3 warning, 6 info. Rate-limited.
+            "cwa" fn log_write(level: i32, ptr: i32, len: i32);
+            /// Copies the value of environment variable `key` to `value`;
+            /// returns its length. If it does not fit, nothing is written and
+            /// the needed length is returned. -4 if `key` is not set.
+            "cwa" fn env_get(key_ptr: i32, key_len: i32, value_ptr: i32, value_len: i32) -> i32;
+            /// The number of startup arguments, the program name included.
+            "cwa" fn startup_arg_len() -> i32;
+            /// Copies argument `index` to `ptr`, truncated to `len`; returns
+            /// the bytes written, or -2 if `index` is out of range.
+            "cwa" fn startup_arg_at(index: i32, ptr: i32, len: i32) -> i32;
+            /// Opens a resource by URL (`null://`, `zero://`, `log://?prefix=P`,
+            /// `random://`, `file://PATH?mode=r|w|a|rw`, `ipc-broadcast://NAME`);
+            /// returns its id (>= 0) or an error code.
+            "cwa" fn resource_open(url_ptr: i32, url_len: i32) -> i32;
+            /// Reads up to `len` bytes; returns the count (0 at end of data).
+            "cwa" fn resource_read(id: i32, ptr: i32, len: i32) -> i32;
+            /// Writes `len` bytes; returns the count written.
+            "cwa" fn resource_write(id: i32, ptr: i32, len: i32) -> i32;
+            /// Closes a resource. An id that is not open is a fatal error
+            /// (the instance traps), as the CommonWA spec says.
+            "cwa" fn resource_close(id: i32);
+            /// Flushes a resource; returns 0.
+            "cwa" fn resource_flush(id: i32) -> i32;
+            /// A random `i32` from the kernel's CSPRNG.
+            "cwa" fn random_i32() -> i32;
+            /// A random `i64` from the kernel's CSPRNG.
+            "cwa" fn random_i64() -> i64;
+            /// Opens the caller's standard input as a new resource.
+            "cwa" fn io_get_stdin() -> i32;
+            /// Opens the caller's standard output as a new resource.
+            "cwa" fn io_get_stdout() -> i32;
+            /// Opens the caller's standard error as a new resource.
+            "cwa" fn io_get_stderr() -> i32;
+        }
+    };
+}
+
+/// Invokes `$callback!` with every WASI preview 1 function
+/// (`wasi_snapshot_preview1`), in the same format as [`foreach_hostcall!`].
+///
+/// Signatures follow the preview 1 witx definitions. Each returns a WASI
+/// errno (0 on success); `proc_exit` does not return. Functions Cervus does
+/// not implement return `ENOSYS` (52).
+#[macro_export]
+macro_rules! foreach_wasi_hostcall {
+    ($callback:ident) => {
+        $callback! {
+            /// Writes the argument pointers to `argv` and the strings to `argv_buf`.
+            "wasi_snapshot_preview1" fn args_get(argv: i32, argv_buf: i32) -> i32;
+            /// Writes the argument count and the size of their strings.
+            "wasi_snapshot_preview1" fn args_sizes_get(argc_ptr: i32, argv_buf_size_ptr: i32) -> i32;
+            /// Writes the environment pointers and strings.
+            "wasi_snapshot_preview1" fn environ_get(environ: i32, environ_buf: i32) -> i32;
+            /// Writes the environment count and the size of its strings.
+            "wasi_snapshot_preview1" fn environ_sizes_get(count_ptr: i32, buf_size_ptr: i32) -> i32;
+            /// Writes a clock's resolution in nanoseconds.
+            "wasi_snapshot_preview1" fn clock_res_get(clock: i32, resolution_ptr: i32) -> i32;
+            /// Writes a clock's time in nanoseconds.
+            "wasi_snapshot_preview1" fn clock_time_get(clock: i32, precision: i64, time_ptr: i32) -> i32;
+            /// File advice: not implemented.
+            "wasi_snapshot_preview1" fn fd_advise(fd: i32, offset: i64, len: i64, advice: i32) -> i32;
+            /// Space allocation: not implemented.
+            "wasi_snapshot_preview1" fn fd_allocate(fd: i32, offset: i64, len: i64) -> i32;
+            /// Closes a descriptor.
+            "wasi_snapshot_preview1" fn fd_close(fd: i32) -> i32;
+            /// Syncs a file's data.
+            "wasi_snapshot_preview1" fn fd_datasync(fd: i32) -> i32;
+            /// Writes a descriptor's type, flags and rights.
+            "wasi_snapshot_preview1" fn fd_fdstat_get(fd: i32, stat_ptr: i32) -> i32;
+            /// Sets `append` / `nonblock` on a descriptor.
+            "wasi_snapshot_preview1" fn fd_fdstat_set_flags(fd: i32, flags: i32) -> i32;
+            /// Drops rights from a descriptor.
+            "wasi_snapshot_preview1" fn fd_fdstat_set_rights(fd: i32, rights_base: i64, rights_inheriting: i64) -> i32;
+            /// Writes a file's attributes.
+            "wasi_snapshot_preview1" fn fd_filestat_get(fd: i32, filestat_ptr: i32) -> i32;
+            /// Truncates or extends a file.
+            "wasi_snapshot_preview1" fn fd_filestat_set_size(fd: i32, size: i64) -> i32;
+            /// Timestamps: not implemented.
+            "wasi_snapshot_preview1" fn fd_filestat_set_times(fd: i32, atim: i64, mtim: i64, fst_flags: i32) -> i32;
+            /// Reads at an offset, without moving the file position.
+            "wasi_snapshot_preview1" fn fd_pread(fd: i32, iovs: i32, iovs_len: i32, offset: i64, nread_ptr: i32) -> i32;
+            /// Describes a preopened directory.
+            "wasi_snapshot_preview1" fn fd_prestat_get(fd: i32, prestat_ptr: i32) -> i32;
+            /// Writes a preopened directory's guest path.
+            "wasi_snapshot_preview1" fn fd_prestat_dir_name(fd: i32, path: i32, path_len: i32) -> i32;
+            /// Writes at an offset, without moving the file position.
+            "wasi_snapshot_preview1" fn fd_pwrite(fd: i32, iovs: i32, iovs_len: i32, offset: i64, nwritten_ptr: i32) -> i32;
+            /// Reads into a list of buffers.
+            "wasi_snapshot_preview1" fn fd_read(fd: i32, iovs: i32, iovs_len: i32, nread_ptr: i32) -> i32;
+            /// Reads directory entries, starting after `cookie`.
+            "wasi_snapshot_preview1" fn fd_readdir(fd: i32, buf: i32, buf_len: i32, cookie: i64, bufused_ptr: i32) -> i32;
+            /// Moves descriptor `fd` to number `to`, closing what `to` was.
+            "wasi_snapshot_preview1" fn fd_renumber(fd: i32, to: i32) -> i32;
+            /// Moves the file position.
+            "wasi_snapshot_preview1" fn fd_seek(fd: i32, offset: i64, whence: i32, newoffset_ptr: i32) -> i32;
+            /// Syncs a file's data and metadata.
+            "wasi_snapshot_preview1" fn fd_sync(fd: i32) -> i32;
+            /// Writes the file position.
+            "wasi_snapshot_preview1" fn fd_tell(fd: i32, offset_ptr: i32) -> i32;
+            /// Writes a list of buffers.
+            "wasi_snapshot_preview1" fn fd_write(fd: i32, iovs: i32, iovs_len: i32, nwritten_ptr: i32) -> i32;
+            /// Creates a directory beneath a preopen.
+            "wasi_snapshot_preview1" fn path_create_directory(fd: i32, path: i32, path_len: i32) -> i32;
+            /// Writes the attributes of a path beneath a preopen.
+            "wasi_snapshot_preview1" fn path_filestat_get(fd: i32, flags: i32, path: i32, path_len: i32, filestat_ptr: i32) -> i32;
+            /// Timestamps: not implemented.
+            "wasi_snapshot_preview1" fn path_filestat_set_times(fd: i32, flags: i32, path: i32, path_len: i32, atim: i64, mtim: i64, fst_flags: i32) -> i32;
+            /// Hard links: not implemented.
+            "wasi_snapshot_preview1" fn path_link(old_fd: i32, old_flags: i32, old_path: i32, old_path_len: i32, new_fd: i32, new_path: i32, new_path_len: i32) -> i32;
+            /// Opens a file or directory beneath a preopen.
+            "wasi_snapshot_preview1" fn path_open(fd: i32, dirflags: i32, path: i32, path_len: i32, oflags: i32, rights_base: i64, rights_inheriting: i64, fdflags: i32, fd_ptr: i32) -> i32;
+            /// Reads a symbolic link beneath a preopen.
+            "wasi_snapshot_preview1" fn path_readlink(fd: i32, path: i32, path_len: i32, buf: i32, buf_len: i32, bufused_ptr: i32) -> i32;
+            /// Removes an empty directory beneath a preopen.
+            "wasi_snapshot_preview1" fn path_remove_directory(fd: i32, path: i32, path_len: i32) -> i32;
+            /// Renames a path, both ends beneath preopens.
+            "wasi_snapshot_preview1" fn path_rename(fd: i32, old_path: i32, old_path_len: i32, new_fd: i32, new_path: i32, new_path_len: i32) -> i32;
+            /// Creates a symbolic link beneath a preopen.
+            "wasi_snapshot_preview1" fn path_symlink(old_path: i32, old_path_len: i32, fd: i32, new_path: i32, new_path_len: i32) -> i32;
+            /// Removes a file beneath a preopen.
+            "wasi_snapshot_preview1" fn path_unlink_file(fd: i32, path: i32, path_len: i32) -> i32;
+            /// Waits for clock and descriptor events.
+            "wasi_snapshot_preview1" fn poll_oneoff(subscriptions: i32, events: i32, nsubscriptions: i32, nevents_ptr: i32) -> i32;
+            /// Ends the instance with an exit status.
+            "wasi_snapshot_preview1" fn proc_exit(code: i32);
+            /// Signals: not implemented.
+            "wasi_snapshot_preview1" fn proc_raise(signal: i32) -> i32;
+            /// Yields the CPU.
+            "wasi_snapshot_preview1" fn sched_yield() -> i32;
+            /// Fills a buffer from the kernel's CSPRNG.
+            "wasi_snapshot_preview1" fn random_get(buf: i32, buf_len: i32) -> i32;
+            /// Sockets: not implemented.
+            "wasi_snapshot_preview1" fn sock_accept(fd: i32, flags: i32, fd_ptr: i32) -> i32;
+            /// Sockets: not implemented.
+            "wasi_snapshot_preview1" fn sock_recv(fd: i32, ri_data: i32, ri_data_len: i32, ri_flags: i32, ro_datalen_ptr: i32, ro_flags_ptr: i32) -> i32;
+            /// Sockets: not implemented.
+            "wasi_snapshot_preview1" fn sock_send(fd: i32, si_data: i32, si_data_len: i32, si_flags: i32, so_datalen_ptr: i32) -> i32;
+            /// Sockets: not implemented.
+            "wasi_snapshot_preview1" fn sock_shutdown(fd: i32, how: i32) -> i32;
         }
     };
 }
@@ -60,7 +216,10 @@ mod tests {
 
     #[test]
     fn names_are_unique_and_types_are_wasm_types() {
-        let list = foreach_hostcall!(collect);
+        let mut list = foreach_hostcall!(collect).to_vec();
+        list.extend(foreach_wasi_hostcall!(collect));
+        assert_eq!(list.iter().filter(|h| h.0 == "wasi_snapshot_preview1").count(), 46);
+        assert_eq!(list.iter().filter(|h| h.0 == "cwa").count(), 18);
         let mut seen = Vec::new();
         for (module, name, params, ret) in list.iter() {
             assert!(!seen.contains(&(module, name)), "duplicate {module}.{name}");

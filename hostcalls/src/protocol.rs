@@ -11,12 +11,27 @@
 use heapless::{String, Vec};
 use serde::{Deserialize, Serialize};
 
+/// Lists in replies live on the heap: a reply is built in the kernel, where
+/// large stack frames are unwelcome, and only ever decoded in user space.
+/// The kernel bounds them (at most [`MAX_LISTED`] entries).
+pub type ReplyList<T> = alloc::vec::Vec<T>;
+
 /// Longest instance name, in bytes.
 pub const MAX_NAME_LEN: usize = 64;
 /// Most arguments passed to an app.
 pub const MAX_ARGS: usize = 256;
 /// Longest single argument, in bytes.
 pub const MAX_ARG_LEN: usize = 4096;
+/// Most environment variables passed to an app.
+pub const MAX_ENV: usize = 256;
+/// Longest `KEY=VALUE` environment entry, in bytes.
+pub const MAX_ENV_LEN: usize = 4096;
+/// Most directories preopened for an app.
+pub const MAX_PREOPENS: usize = 16;
+/// Longest preopen path (host or guest side), in bytes.
+pub const MAX_PATH_LEN: usize = 4096;
+/// Most instances listed by [`Request::List`] (and the cap on `max_instances`).
+pub const MAX_LISTED: usize = 256;
 /// Longest human-readable message in a reply, in bytes.
 pub const MAX_MESSAGE_LEN: usize = 384;
 
@@ -72,6 +87,44 @@ pub enum Request<'a> {
     /// Load a module, run it to completion in the caller's context, and
     /// discard it. Answered with [`Reply::Run`] or [`Reply::Error`].
     Run(#[serde(borrow)] RunRequest<'a>),
+    /// The live instances. Answered with [`Reply::List`].
+    List,
+    /// Stop an instance; only its owner or CAP_SYS_ADMIN may. Answered with
+    /// [`Reply::Done`] or [`Reply::Error`].
+    Kill {
+        /// The instance's id.
+        instance: u32,
+    },
+}
+
+/// Which engine runs an instance.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Default)]
+pub enum EngineKind {
+    /// wasmi, the interpreter.
+    #[default]
+    Interp,
+    /// Cranelift, compiled in the kernel.
+    Jit,
+}
+
+impl EngineKind {
+    /// The name used on the command line and in listings.
+    pub const fn name(self) -> &'static str {
+        match self {
+            EngineKind::Interp => "interp",
+            EngineKind::Jit => "jit",
+        }
+    }
+}
+
+/// A host directory made visible to a WASI app.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Preopen<'a> {
+    /// The directory, as the caller names it (relative to its working
+    /// directory, opened with its credentials).
+    pub host: &'a str,
+    /// The name the app sees (e.g. `/data`).
+    pub guest: &'a str,
 }
 
 /// Parameters of [`Request::Run`].
@@ -84,6 +137,33 @@ pub struct RunRequest<'a> {
     /// Arguments, `args[0]` being the program name.
     #[serde(borrow)]
     pub args: Vec<&'a str, MAX_ARGS>,
+    /// Environment, as `KEY=VALUE` entries.
+    #[serde(borrow)]
+    pub env: Vec<&'a str, MAX_ENV>,
+    /// Directories preopened for WASI, in descriptor order from 3.
+    #[serde(borrow)]
+    pub preopens: Vec<Preopen<'a>, MAX_PREOPENS>,
+    /// Cap on linear memory in bytes; `None` for the module's default. Only
+    /// CAP_SYS_ADMIN may go above the default.
+    pub memory_limit: Option<u64>,
+    /// The engine to run on.
+    pub engine: EngineKind,
+}
+
+impl<'a> RunRequest<'a> {
+    /// A request with no arguments, environment or preopens, default limits
+    /// and the interpreter.
+    pub fn new(name: &'a str, wasm: &'a [u8]) -> Self {
+        RunRequest {
+            name,
+            wasm,
+            args: Vec::new(),
+            env: Vec::new(),
+            preopens: Vec::new(),
+            memory_limit: None,
+            engine: EngineKind::Interp,
+        }
+    }
 }
 
 /// Why a request was malformed.
@@ -109,11 +189,14 @@ impl<'a> Request<'a> {
     /// Checks every borrowed field against its bound.
     pub fn check(&self) -> Result<(), RequestError> {
         match self {
-            Request::Info => Ok(()),
+            Request::Info | Request::List | Request::Kill { .. } => Ok(()),
             Request::Run(run) => {
                 let name_ok = !run.name.is_empty() && run.name.len() <= MAX_NAME_LEN && !run.name.contains('\0');
-                let args_ok = run.args.iter().all(|a| a.len() <= MAX_ARG_LEN);
-                if name_ok && args_ok { Ok(()) } else { Err(RequestError::Bounds) }
+                let args_ok = run.args.iter().all(|a| a.len() <= MAX_ARG_LEN && !a.contains('\0'));
+                let env_ok = run.env.iter().all(|e| e.len() <= MAX_ENV_LEN && e.contains('=') && !e.contains('\0'));
+                let path_ok = |p: &str| !p.is_empty() && p.len() <= MAX_PATH_LEN && !p.contains('\0');
+                let preopens_ok = run.preopens.iter().all(|p| path_ok(p.host) && path_ok(p.guest));
+                if name_ok && args_ok && env_ok && preopens_ok { Ok(()) } else { Err(RequestError::Bounds) }
             }
         }
     }
@@ -128,6 +211,66 @@ pub enum Reply {
     Run(RunReport),
     /// The request failed before or while running anything.
     Error(ErrorReply),
+    /// Answer to [`Request::List`].
+    List(ReplyList<InstanceInfo>),
+    /// The request was carried out.
+    Done,
+}
+
+/// What kind of program an instance is.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub enum InstanceKind {
+    /// Run by `cvctl run`, in its caller's context.
+    App,
+    /// Bound to a device.
+    Driver,
+}
+
+/// Where an instance is in its life.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub enum InstanceState {
+    /// Being validated, compiled or instantiated.
+    Loading,
+    /// Executing, or blocked in a hostcall.
+    Running,
+    /// Asked to stop; stops at its next check.
+    Stopping,
+}
+
+impl InstanceState {
+    /// The name used in listings.
+    pub const fn name(self) -> &'static str {
+        match self {
+            InstanceState::Loading => "loading",
+            InstanceState::Running => "running",
+            InstanceState::Stopping => "stopping",
+        }
+    }
+}
+
+/// One line of `cvctl ps`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct InstanceInfo {
+    /// The instance's id.
+    pub id: u32,
+    /// Its name.
+    pub name: String<MAX_NAME_LEN>,
+    /// App or driver.
+    pub kind: InstanceKind,
+    /// The engine running it.
+    pub engine: EngineKind,
+    /// Where it is in its life.
+    pub state: InstanceState,
+    /// The uid that started it.
+    pub owner_uid: u32,
+    /// The process that started it (thread group id).
+    pub pid: i32,
+    /// Size of its linear memory, in bytes.
+    pub memory_bytes: u64,
+    /// Fuel consumed so far.
+    pub fuel_used: u64,
+    /// CPU time spent executing it, in nanoseconds.
+    pub cpu_ns: u64,
 }
 
 /// Versions, counters and limits of the running module.
@@ -187,6 +330,11 @@ pub enum Outcome {
     Trapped(Trap),
     /// A signal stopped the instance.
     Interrupted,
+    /// `cvctl kill` stopped the instance.
+    Killed {
+        /// The uid that killed it.
+        by_uid: u32,
+    },
 }
 
 /// A trap, with a readable description.
@@ -268,6 +416,14 @@ pub enum ErrorKind {
     EnginePanic,
     /// The kernel ran out of memory.
     OutOfMemory,
+    /// No such instance.
+    NotFound,
+    /// The caller may not do this.
+    PermissionDenied,
+    /// A preopened directory could not be opened.
+    Preopen,
+    /// The engine is not built into this module.
+    EngineUnavailable,
     /// Anything else.
     Internal,
 }
@@ -282,6 +438,10 @@ impl ErrorKind {
             ErrorKind::Limit => "limit exceeded",
             ErrorKind::EnginePanic => "engine panic",
             ErrorKind::OutOfMemory => "out of memory",
+            ErrorKind::NotFound => "no such instance",
+            ErrorKind::PermissionDenied => "permission denied",
+            ErrorKind::Preopen => "cannot preopen directory",
+            ErrorKind::EngineUnavailable => "engine unavailable",
             ErrorKind::Internal => "internal error",
         }
     }
@@ -306,15 +466,19 @@ pub fn encode_request<'b>(request: &Request<'_>, buf: &'b mut [u8]) -> Result<&'
 pub fn request_size_bound(request: &Request<'_>) -> usize {
     const OVERHEAD: usize = 32;
     match request {
-        Request::Info => OVERHEAD,
+        Request::Info | Request::List | Request::Kill { .. } => OVERHEAD,
         Request::Run(run) => {
+            let strings = |list: &[&str]| 10 + list.iter().map(|s| 10 + s.len()).sum::<usize>();
             OVERHEAD
                 + 10
                 + run.name.len()
                 + 10
                 + run.wasm.len()
+                + strings(&run.args)
+                + strings(&run.env)
                 + 10
-                + run.args.iter().map(|a| 10 + a.len()).sum::<usize>()
+                + run.preopens.iter().map(|p| 20 + p.host.len() + p.guest.len()).sum::<usize>()
+                + 20
         }
     }
 }
@@ -326,13 +490,21 @@ mod tests {
     use std::vec;
 
     fn run_request<'a>(name: &'a str, wasm: &'a [u8], args: &[&'a str]) -> Request<'a> {
-        Request::Run(RunRequest { name, wasm, args: Vec::from_slice(args).unwrap() })
+        let mut run = RunRequest::new(name, wasm);
+        run.args = Vec::from_slice(args).unwrap();
+        Request::Run(run)
     }
 
     #[test]
     fn request_round_trips_and_borrows() {
         let wasm = [0u8, 0x61, 0x73, 0x6d, 1, 0, 0, 0];
-        let req = run_request("proof", &wasm, &["proof", "-v"]);
+        let mut run = RunRequest::new("proof", &wasm);
+        run.args = Vec::from_slice(&["proof", "-v"]).unwrap();
+        run.env = Vec::from_slice(&["HOME=/", "A=b=c"]).unwrap();
+        run.preopens = Vec::from_slice(&[Preopen { host: "/tmp", guest: "/data" }]).unwrap();
+        run.memory_limit = Some(1 << 20);
+        run.engine = EngineKind::Jit;
+        let req = Request::Run(run);
         let mut buf = vec![0u8; request_size_bound(&req)];
         let bytes = encode_request(&req, &mut buf).unwrap().to_vec();
         let back = Request::decode(&bytes).unwrap();
@@ -370,6 +542,20 @@ mod tests {
         let mut buf = vec![0u8; request_size_bound(&req)];
         let bytes = encode_request(&req, &mut buf).unwrap().to_vec();
         assert_eq!(Request::decode(&bytes), Err(RequestError::Bounds));
+        for env in ["NOEQUALS", "A=\0"] {
+            let mut run = RunRequest::new("x", b"");
+            run.env = Vec::from_slice(&[env]).unwrap();
+            let req = Request::Run(run);
+            let mut buf = vec![0u8; request_size_bound(&req)];
+            let bytes = encode_request(&req, &mut buf).unwrap().to_vec();
+            assert_eq!(Request::decode(&bytes), Err(RequestError::Bounds), "{env:?}");
+        }
+        let mut run = RunRequest::new("x", b"");
+        run.preopens = Vec::from_slice(&[Preopen { host: "", guest: "/" }]).unwrap();
+        let req = Request::Run(run);
+        let mut buf = vec![0u8; request_size_bound(&req)];
+        let bytes = encode_request(&req, &mut buf).unwrap().to_vec();
+        assert_eq!(Request::decode(&bytes), Err(RequestError::Bounds));
     }
 
     #[test]
@@ -380,6 +566,7 @@ mod tests {
         for _ in 0..=MAX_ARGS {
             bytes.extend_from_slice(&[1, b'a']);
         }
+        bytes.extend_from_slice(&[0, 0, 0, 0]); // env, preopens, memory_limit, engine
         assert_eq!(Request::decode(&bytes), Err(RequestError::Encoding));
     }
 
@@ -396,6 +583,21 @@ mod tests {
                 slices: u64::MAX,
             }),
         ];
+        let info = InstanceInfo {
+            id: u32::MAX,
+            name: String::try_from("n".repeat(MAX_NAME_LEN).as_str()).unwrap(),
+            kind: InstanceKind::Driver,
+            engine: EngineKind::Jit,
+            state: InstanceState::Stopping,
+            owner_uid: u32::MAX,
+            pid: i32::MIN,
+            memory_bytes: u64::MAX,
+            fuel_used: u64::MAX,
+            cpu_ns: u64::MAX,
+        };
+        let list = std::vec![info; MAX_LISTED];
+        let mut replies: std::vec::Vec<Reply> = replies.into_iter().collect();
+        replies.push(Reply::List(list));
         for reply in replies {
             let mut buf = vec![0u8; crate::device::MAX_REPLY_LEN as usize];
             let bytes = encode_reply(&reply, &mut buf).unwrap().to_vec();

@@ -11,8 +11,11 @@ mode=$(stat -c '%a %U' /dev/cvctl)
 ok "/dev/cvctl is 0600 root"
 
 expect_status 0 "cvctl version" -- cvctl version
-expect_grep '^cvctl [0-9.]+ \(ABI 1\)$' out "cvctl prints its version"
-expect_grep '^cervus.ko [0-9.]+ \(ABI 1\), engines: wasmi 2' out "the module reports its version and engine"
+expect_grep '^cvctl [0-9.]+ \(ABI [0-9]+\)$' out "cvctl prints its version"
+expect_grep '^cervus.ko [0-9.]+ \(ABI [0-9]+\), engines: wasmi 2' out "the module reports its version and engine"
+[ "$(sed -n 's/^cvctl .*(ABI \([0-9]*\))$/\1/p' out)" = "$(sed -n 's/^cervus.ko .*(ABI \([0-9]*\)),.*/\1/p' out)" ] ||
+    fail "cvctl and the module speak different ABI versions"
+ok "cvctl and the module speak the same ABI version"
 
 expect_status 0 "cvctl run hello.wasm" -- cvctl run hello.wasm
 expect_grep '^hello from the kernel: 2 \+ 2 = 4$' out "hello.wasm greets"

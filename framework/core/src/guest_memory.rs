@@ -6,9 +6,12 @@
 //! trusted: the pair is resolved against the memory's current size each time
 //! a hostcall touches it (memory can grow, never shrink, between calls).
 
+use alloc::vec::Vec;
 use cervus_hostcalls::Errno;
 use core::ops::Range;
 use wasmi::{AsContext, Caller, Extern, Memory};
+
+use crate::instance::HostState;
 
 /// An unchecked (pointer, length) pair from a guest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,11 +58,34 @@ pub fn exported_memory<T>(caller: &Caller<'_, T>) -> Result<Memory, Errno> {
     caller.get_export("memory").and_then(Extern::into_memory).ok_or(Errno::BadPointer)
 }
 
-/// Copies the bytes of a claim out of the caller's memory.
+/// Lends the bytes of a claim in the caller's memory to `f`.
 pub fn with_bytes<T, R>(caller: &Caller<'_, T>, claim: Claim, f: impl FnOnce(&[u8]) -> R) -> Result<R, Errno> {
     let memory = exported_memory(caller)?;
     let data = memory.data(caller.as_context());
     Ok(f(read(data, claim)?))
+}
+
+/// Copies the bytes of a claim out of the caller's memory; claims longer
+/// than `max` are `InvalidArgument`.
+pub fn copy_out<T>(caller: &Caller<'_, T>, claim: Claim, max: usize) -> Result<Vec<u8>, Errno> {
+    if usize::try_from(claim.len).is_ok_and(|l| l > max) {
+        return Err(Errno::InvalidArgument);
+    }
+    with_bytes(caller, claim, <[u8]>::to_vec)
+}
+
+/// Writes `bytes` at `ptr` in the caller's memory.
+pub fn write_bytes<T>(caller: &mut Caller<'_, T>, ptr: i32, bytes: &[u8]) -> Result<(), Errno> {
+    let memory = exported_memory(caller)?;
+    let len = i32::try_from(bytes.len()).map_err(|_| Errno::InvalidArgument)?;
+    write(memory.data_mut(caller), Claim::new(ptr, len))?.copy_from_slice(bytes);
+    Ok(())
+}
+
+/// The caller's memory and host state, borrowed together.
+pub fn memory_and_state<'a>(caller: &'a mut Caller<'_, HostState>) -> Result<(&'a mut [u8], &'a mut HostState), Errno> {
+    let memory = exported_memory(caller)?;
+    Ok(memory.data_and_store_mut(caller))
 }
 
 #[cfg(test)]

@@ -3,16 +3,22 @@
 //! The instance manager's table of live instances.
 //!
 //! The table has a fixed number of slots (the `max_instances` limit),
-//! allocated once, so that claiming and releasing a slot never allocates and
-//! never fails halfway: its lock is only held for a few assignments.
+//! allocated once. Its lock is only held for a few assignments and never
+//! across an allocation, a hostcall or a kernel call that may sleep.
+//!
+//! Each live instance shares a [`Control`] with whoever runs it: the kill
+//! request and the counters `cvctl ps` shows.
 
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use heapless::String;
 use spin::Mutex;
 
-use cervus_hostcalls::protocol::MAX_NAME_LEN;
+use cervus_hostcalls::protocol::{EngineKind, InstanceInfo, InstanceKind, InstanceState, MAX_LISTED, MAX_NAME_LEN};
+
+use crate::platform::TaskToken;
 
 /// An instance id: unique for the life of the kernel module, never reused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -24,23 +30,70 @@ impl fmt::Display for InstanceId {
     }
 }
 
-/// Where an instance is in its life.
+/// Shared between an instance's runner and the registry.
+#[derive(Debug, Default)]
+pub struct Control {
+    /// 0, or 1 + the uid that asked to kill the instance.
+    kill: AtomicU32,
+    /// Bytes of linear memory.
+    pub memory_bytes: AtomicU64,
+    /// Fuel consumed.
+    pub fuel_used: AtomicU64,
+    /// CPU time executing, in nanoseconds.
+    pub cpu_ns: AtomicU64,
+}
+
+impl Control {
+    /// The uid that asked to kill the instance, if one did.
+    pub fn kill_requested(&self) -> Option<u32> {
+        match self.kill.load(Ordering::Acquire) {
+            0 => None,
+            n => Some(n - 1),
+        }
+    }
+
+    fn request_kill(&self, by_uid: u32) {
+        let _ = self.kill.compare_exchange(0, by_uid.saturating_add(1), Ordering::AcqRel, Ordering::Acquire);
+    }
+}
+
+/// Who is looking at or acting on an instance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum State {
-    /// Being validated, compiled or instantiated.
-    Loading,
-    /// Executing wasm or a hostcall.
-    Running,
-    /// Killed by a fault; its resources were abandoned.
-    Dead,
+pub struct Actor {
+    /// Effective uid.
+    pub uid: u32,
+    /// Whether it has CAP_SYS_ADMIN.
+    pub sys_admin: bool,
 }
 
 #[derive(Clone, Debug)]
 struct Slot {
     id: InstanceId,
     name: String<MAX_NAME_LEN>,
+    kind: InstanceKind,
+    engine: EngineKind,
+    state: InstanceState,
     owner_uid: u32,
-    state: State,
+    pid: i32,
+    task: TaskToken,
+    control: Arc<Control>,
+}
+
+/// What a new instance is.
+#[derive(Clone, Copy, Debug)]
+pub struct Identity<'a> {
+    /// Its name.
+    pub name: &'a str,
+    /// App or driver.
+    pub kind: InstanceKind,
+    /// The engine running it.
+    pub engine: EngineKind,
+    /// The uid starting it.
+    pub owner_uid: u32,
+    /// The process starting it.
+    pub pid: i32,
+    /// The task that will run it (interrupted on kill).
+    pub task: TaskToken,
 }
 
 /// The table of live instances.
@@ -57,6 +110,15 @@ pub enum RegisterError {
     Full,
 }
 
+/// Why a kill was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KillError {
+    /// No live instance has that id.
+    NotFound,
+    /// The actor neither owns it nor has CAP_SYS_ADMIN.
+    PermissionDenied,
+}
+
 impl Registry {
     /// Makes a table of `capacity` slots, or `None` if that cannot be allocated.
     pub fn new(capacity: usize) -> Option<Self> {
@@ -67,21 +129,33 @@ impl Registry {
     }
 
     /// Claims a slot for a new instance. The slot is released when the
-    /// returned guard is dropped.
-    pub fn register(&self, name: &str, owner_uid: u32) -> Result<Registration<'_>, RegisterError> {
-        let mut short = String::new();
-        for c in name.chars() {
-            if short.push(c).is_err() {
+    /// returned registration is dropped.
+    pub fn register(&self, who: Identity<'_>) -> Result<Registration<'_>, RegisterError> {
+        let control = Arc::new(Control::default());
+        let mut name = String::new();
+        for c in who.name.chars() {
+            if name.push(c).is_err() {
                 break;
             }
         }
+        let id = InstanceId(self.next_id.fetch_add(1, Ordering::Relaxed));
+        let slot = Slot {
+            id,
+            name,
+            kind: who.kind,
+            engine: who.engine,
+            state: InstanceState::Loading,
+            owner_uid: who.owner_uid,
+            pid: who.pid,
+            task: who.task,
+            control: control.clone(),
+        };
         let mut slots = self.slots.lock();
         let index = slots.iter().position(Option::is_none).ok_or(RegisterError::Full)?;
-        let id = InstanceId(self.next_id.fetch_add(1, Ordering::Relaxed));
-        slots[index] = Some(Slot { id, name: short, owner_uid, state: State::Loading });
+        slots[index] = Some(slot);
         drop(slots);
         self.started.fetch_add(1, Ordering::Relaxed);
-        Ok(Registration { registry: self, index, id })
+        Ok(Registration { registry: self, index, id, control })
     }
 
     /// Number of live instances.
@@ -94,39 +168,75 @@ impl Registry {
         self.started.load(Ordering::Relaxed)
     }
 
-    /// Marks an instance dead and frees its slot: the instance's owner never
-    /// returned (its call was aborted), so nobody else will.
-    ///
-    /// Returns the instance's name, if it was still registered.
-    pub fn kill(&self, id: InstanceId) -> Option<String<MAX_NAME_LEN>> {
+    /// The live instances, in slot order (at most [`MAX_LISTED`]).
+    pub fn list(&self) -> Vec<InstanceInfo> {
+        // Allocate before taking the lock: the list never outgrows the table.
+        let capacity = self.slots.lock().len().min(MAX_LISTED);
+        let mut list = Vec::with_capacity(capacity);
+        let slots = self.slots.lock();
+        for slot in slots.iter().flatten() {
+            let c = &slot.control;
+            let state = if c.kill_requested().is_some() { InstanceState::Stopping } else { slot.state };
+            let info = InstanceInfo {
+                id: slot.id.0,
+                name: slot.name.clone(),
+                kind: slot.kind,
+                engine: slot.engine,
+                state,
+                owner_uid: slot.owner_uid,
+                pid: slot.pid,
+                memory_bytes: c.memory_bytes.load(Ordering::Relaxed),
+                fuel_used: c.fuel_used.load(Ordering::Relaxed),
+                cpu_ns: c.cpu_ns.load(Ordering::Relaxed),
+            };
+            if list.len() == capacity {
+                break;
+            }
+            list.push(info);
+        }
+        list
+    }
+
+    /// Asks instance `id` to stop; `interrupt` is called, under the table's
+    /// lock (so the task is still running the instance), with the task to
+    /// wake from any blocking wait.
+    pub fn kill(&self, id: InstanceId, actor: Actor, interrupt: impl FnOnce(TaskToken)) -> Result<(), KillError> {
+        let slots = self.slots.lock();
+        let slot = slots.iter().flatten().find(|s| s.id == id).ok_or(KillError::NotFound)?;
+        if slot.owner_uid != actor.uid && !actor.sys_admin {
+            return Err(KillError::PermissionDenied);
+        }
+        slot.control.request_kill(actor.uid);
+        interrupt(slot.task);
+        Ok(())
+    }
+
+    /// Removes an instance whose runner will never return (its call was
+    /// aborted by an engine panic). Returns its name, if it was live.
+    pub fn remove_dead(&self, id: InstanceId) -> Option<String<MAX_NAME_LEN>> {
         let mut slots = self.slots.lock();
         let slot = slots.iter_mut().find(|s| s.as_ref().is_some_and(|s| s.id == id))?;
-        let mut dead = slot.take()?;
-        dead.state = State::Dead;
-        Some(dead.name)
+        slot.take().map(|s| s.name)
     }
 
     /// The state of instance `id`, if it is live.
-    pub fn state(&self, id: InstanceId) -> Option<State> {
+    pub fn state(&self, id: InstanceId) -> Option<InstanceState> {
         self.slots.lock().iter().flatten().find(|s| s.id == id).map(|s| s.state)
     }
 
-    /// The owner of instance `id`, if it is live.
-    pub fn owner(&self, id: InstanceId) -> Option<u32> {
-        self.slots.lock().iter().flatten().find(|s| s.id == id).map(|s| s.owner_uid)
-    }
-
-    fn set_state(&self, index: usize, id: InstanceId, state: State) {
+    fn set_state(&self, index: usize, id: InstanceId, state: InstanceState) {
         if let Some(slot) = self.slots.lock()[index].as_mut().filter(|s| s.id == id) {
             slot.state = state;
         }
     }
 
     fn release(&self, index: usize, id: InstanceId) {
-        let mut slots = self.slots.lock();
-        if slots[index].as_ref().is_some_and(|s| s.id == id) {
-            slots[index] = None;
-        }
+        // Take the slot out under the lock, drop it (and its `Arc`) after.
+        let slot = {
+            let mut slots = self.slots.lock();
+            if slots[index].as_ref().is_some_and(|s| s.id == id) { slots[index].take() } else { None }
+        };
+        drop(slot);
     }
 }
 
@@ -135,6 +245,7 @@ pub struct Registration<'r> {
     registry: &'r Registry,
     index: usize,
     id: InstanceId,
+    control: Arc<Control>,
 }
 
 impl Registration<'_> {
@@ -143,8 +254,13 @@ impl Registration<'_> {
         self.id
     }
 
+    /// The control block shared with the registry.
+    pub fn control(&self) -> &Arc<Control> {
+        &self.control
+    }
+
     /// Records a new state.
-    pub fn set_state(&self, state: State) {
+    pub fn set_state(&self, state: InstanceState) {
         self.registry.set_state(self.index, self.id, state);
     }
 }
@@ -159,41 +275,74 @@ impl Drop for Registration<'_> {
 mod tests {
     use super::*;
 
+    fn who(name: &str, uid: u32) -> Identity<'_> {
+        Identity {
+            name,
+            kind: InstanceKind::App,
+            engine: EngineKind::Interp,
+            owner_uid: uid,
+            pid: 7,
+            task: TaskToken(uid as usize + 1),
+        }
+    }
+
     #[test]
     fn slots_are_bounded_and_released() {
         let r = Registry::new(2).unwrap();
-        let a = r.register("a", 0).unwrap();
-        let b = r.register("b", 1000).unwrap();
-        assert_eq!(r.register("c", 0).err(), Some(RegisterError::Full));
+        let a = r.register(who("a", 0)).unwrap();
+        let b = r.register(who("b", 1000)).unwrap();
+        assert_eq!(r.register(who("c", 0)).err(), Some(RegisterError::Full));
         assert_eq!(r.live(), 2);
-        assert_eq!(r.owner(b.id()), Some(1000));
         drop(a);
         assert_eq!(r.live(), 1);
-        let c = r.register("c", 0).unwrap();
+        let c = r.register(who("c", 0)).unwrap();
         assert!(c.id() > b.id(), "ids are never reused");
         assert_eq!(r.started(), 3);
     }
 
     #[test]
-    fn kill_frees_the_slot_and_the_late_guard_is_harmless() {
-        let r = Registry::new(1).unwrap();
-        let a = r.register("victim", 0).unwrap();
-        a.set_state(State::Running);
-        assert_eq!(r.state(a.id()), Some(State::Running));
-        assert_eq!(r.kill(a.id()).as_deref(), Some("victim"));
-        assert_eq!(r.state(a.id()), None);
-        let b = r.register("next", 0).unwrap();
-        // The dead instance's guard must not release the new occupant.
-        drop(a);
-        assert_eq!(r.state(b.id()), Some(State::Loading));
+    fn list_shows_counters_and_state() {
+        let r = Registry::new(4).unwrap();
+        let a = r.register(who("app", 1000)).unwrap();
+        a.set_state(InstanceState::Running);
+        a.control().memory_bytes.store(65536, Ordering::Relaxed);
+        a.control().fuel_used.store(99, Ordering::Relaxed);
+        let list = r.list();
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0].name.as_str(), "app");
+        assert_eq!(list[0].state, InstanceState::Running);
+        assert_eq!((list[0].memory_bytes, list[0].fuel_used, list[0].owner_uid), (65536, 99, 1000));
     }
 
     #[test]
-    fn long_names_are_cut() {
+    fn only_the_owner_or_an_admin_may_kill() {
+        let r = Registry::new(4).unwrap();
+        let a = r.register(who("app", 1000)).unwrap();
+        let mut interrupted = None;
+        let stranger = Actor { uid: 1001, sys_admin: false };
+        assert_eq!(r.kill(a.id(), stranger, |t| interrupted = Some(t)), Err(KillError::PermissionDenied));
+        assert_eq!(a.control().kill_requested(), None);
+        assert_eq!(interrupted, None);
+        let owner = Actor { uid: 1000, sys_admin: false };
+        assert_eq!(r.kill(a.id(), owner, |t| interrupted = Some(t)), Ok(()));
+        assert_eq!(a.control().kill_requested(), Some(1000));
+        assert_eq!(interrupted, Some(TaskToken(1001)));
+        assert_eq!(r.list()[0].state, InstanceState::Stopping);
+        let admin = Actor { uid: 0, sys_admin: true };
+        assert_eq!(r.kill(InstanceId(999), admin, |_| {}), Err(KillError::NotFound));
+        let b = r.register(who("other", 1002)).unwrap();
+        assert_eq!(r.kill(b.id(), admin, |_| {}), Ok(()));
+        assert_eq!(b.control().kill_requested(), Some(0));
+    }
+
+    #[test]
+    fn a_dead_instance_frees_its_slot_and_its_late_guard_is_harmless() {
         let r = Registry::new(1).unwrap();
-        let long = "ü".repeat(100);
-        let a = r.register(&long, 0).unwrap();
-        let name = r.kill(a.id()).unwrap();
-        assert!(name.len() <= MAX_NAME_LEN && name.chars().all(|c| c == 'ü'));
+        let a = r.register(who("victim", 0)).unwrap();
+        assert_eq!(r.remove_dead(a.id()).as_deref(), Some("victim"));
+        assert_eq!(r.state(a.id()), None);
+        let b = r.register(who("next", 0)).unwrap();
+        drop(a);
+        assert_eq!(r.state(b.id()), Some(InstanceState::Loading));
     }
 }

@@ -3,27 +3,28 @@
 //! Load, instantiate and run a module, in execution slices.
 //!
 //! Fuel metering is always on. An instance runs for at most one slice of
-//! fuel at a time; between slices the runner checks for a pending signal
-//! (which stops the instance) and yields the CPU.
+//! fuel at a time; between slices the runner records its counters, stops it
+//! if it was killed or a signal is pending, and yields the CPU.
+
+use alloc::boxed::Box;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::sync::atomic::Ordering;
 
 use cervus_hostcalls::message;
-use cervus_hostcalls::protocol::{ErrorKind, ErrorReply, Outcome, RunReport, RunRequest};
+use cervus_hostcalls::protocol::{EngineKind, ErrorKind, ErrorReply, InstanceState, Outcome, RunReport, RunRequest};
 use wasmi::{
-    CompilationMode, Config, Engine, Func, FuncType, Instance, Linker, Module, ResumableCall, Store, StoreLimits,
+    CompilationMode, Config, Engine, Func, FuncType, Instance, Linker, Module, ResumableCall, Store,
     StoreLimitsBuilder, Val, ValType,
 };
 
 use crate::hostcalls::{self, Capabilities};
-use crate::platform::Platform;
-use crate::registry::{InstanceId, Registration, State};
+use crate::instance::{HostState, InstanceLimits};
+use crate::ipc::Broadcasts;
+use crate::platform::{Clock, Platform};
+use crate::registry::{Control, InstanceId, Registration};
 use crate::trap;
-
-/// Per-instance host state, reachable from hostcalls.
-pub struct HostState {
-    pub(crate) platform: &'static dyn Platform,
-    pub(crate) id: InstanceId,
-    limits: StoreLimits,
-}
+use crate::wasi;
 
 /// What a run may use.
 #[derive(Clone, Copy, Debug)]
@@ -32,6 +33,8 @@ pub struct RunLimits {
     pub memory: u64,
     /// Fuel per execution slice.
     pub slice: u64,
+    /// Open resources and descriptors together.
+    pub max_files: usize,
     /// Import modules the instance may use.
     pub capabilities: Capabilities,
 }
@@ -60,17 +63,45 @@ pub fn run(
     registration: &Registration<'_>,
     request: &RunRequest<'_>,
     limits: RunLimits,
+    broadcasts: &Arc<Broadcasts>,
 ) -> Result<RunReport, ErrorReply> {
+    if request.engine != EngineKind::Interp {
+        return Err(ErrorReply {
+            kind: ErrorKind::EngineUnavailable,
+            message: message!("engine `{}` is not built into this module", request.engine.name()),
+        });
+    }
     let engine = Engine::new(&engine_config());
     let module = Module::new(&engine, request.wasm).map_err(|e| error(ErrorKind::InvalidModule, &e))?;
+    // From here on the instance holds host files, tagged with its id. The
+    // guard is declared before the store, so it clears the record only after
+    // the store (and every file it holds) is dropped.
+    platform.set_running(Some(registration.id()));
+    let _running = RunningGuard(platform);
     let memory_cap = usize::try_from(limits.memory).unwrap_or(usize::MAX);
-    let state = HostState {
+    let store_limits = StoreLimitsBuilder::new().memory_size(memory_cap).instances(1).memories(1).tables(1).build();
+    let owned = |list: &[&str]| list.iter().map(|s| Box::<str>::from(*s)).collect::<Vec<_>>();
+    let state = HostState::new(
         platform,
-        id: registration.id(),
-        limits: StoreLimitsBuilder::new().memory_size(memory_cap).instances(1).memories(1).tables(1).build(),
-    };
+        registration.id(),
+        request.name,
+        registration.control().clone(),
+        owned(&request.args),
+        owned(&request.env),
+        broadcasts.clone(),
+        InstanceLimits { max_files: limits.max_files },
+        store_limits,
+    );
     let mut store = Store::new(&engine, state);
-    store.limiter(|s| &mut s.limits);
+    store.limiter(|s| &mut s.store_limits);
+    if limits.capabilities.apps {
+        for p in &request.preopens {
+            wasi::preopen(store.data_mut(), p.host, p.guest).map_err(|e| ErrorReply {
+                kind: ErrorKind::Preopen,
+                message: message!("{}: {}", p.host, sys_error_text(e.0)),
+            })?;
+        }
+    }
     let mut linker = Linker::new(&engine);
     hostcalls::register(&mut linker, limits.capabilities).map_err(|e| error(ErrorKind::Internal, &e))?;
 
@@ -79,11 +110,29 @@ pub fn run(
     let instance = linker.instantiate_and_start(&mut store, &module).map_err(|e| instantiation_error(&e))?;
     let (entry, returns_status) = entry_point(&instance, &store)?;
 
-    registration.set_state(State::Running);
-    platform.set_running(Some(registration.id()));
-    let report = run_slices(platform, &mut store, entry, returns_status, limits.slice, registration.id());
-    platform.set_running(None);
-    Ok(report)
+    registration.set_state(InstanceState::Running);
+    Ok(run_slices(&mut store, &instance, entry, returns_status, limits.slice, registration.id()))
+}
+
+/// Clears the platform's record of the running instance when dropped.
+struct RunningGuard(&'static dyn Platform);
+
+impl Drop for RunningGuard {
+    fn drop(&mut self) {
+        self.0.set_running(None);
+    }
+}
+
+/// A short description of a Linux errno, for messages.
+fn sys_error_text(errno: i32) -> &'static str {
+    match errno {
+        1 => "operation not permitted",
+        2 => "no such file or directory",
+        13 => "permission denied",
+        20 => "not a directory",
+        40 => "too many levels of symbolic links",
+        _ => "cannot open",
+    }
 }
 
 fn instantiation_error(e: &wasmi::Error) -> ErrorReply {
@@ -126,30 +175,48 @@ fn entry_point(instance: &Instance, store: &Store<HostState>) -> Result<(Func, b
     Err(ErrorReply { kind: ErrorKind::NoEntryPoint, message: message!("the module exports none of {ENTRY_POINTS:?}") })
 }
 
+/// Publishes the instance's counters for `cvctl ps`.
+fn account(control: &Control, store: &Store<HostState>, instance: &Instance, fuel_used: u64, cpu_ns: u64) {
+    control.fuel_used.store(fuel_used, Ordering::Relaxed);
+    control.cpu_ns.store(cpu_ns, Ordering::Relaxed);
+    if let Some(memory) = instance.get_memory(store, "memory") {
+        control.memory_bytes.store(memory.data_size(store) as u64, Ordering::Relaxed);
+    }
+}
+
 fn run_slices(
-    platform: &dyn Platform,
     store: &mut Store<HostState>,
+    instance: &Instance,
     entry: Func,
     returns_status: bool,
     slice: u64,
     id: InstanceId,
 ) -> RunReport {
+    let platform = store.data().platform;
+    let control = store.data().control.clone();
     let mut results = [Val::I32(0)];
     let results = if returns_status { &mut results[..] } else { &mut results[..0] };
     let mut fuel_used = 0u64;
+    let mut cpu_ns = 0u64;
     let mut slices = 1u64;
     let mut given = slice;
     // Cannot fail: fuel metering is enabled in `engine_config`.
     let _ = store.set_fuel(given);
+    let mut started = platform.now(Clock::ThreadCpu);
     let mut call = entry.call_resumable(&mut *store, &[], results);
     let outcome = loop {
         fuel_used += given.saturating_sub(store.get_fuel().unwrap_or(0));
+        cpu_ns += platform.now(Clock::ThreadCpu).saturating_sub(started);
+        account(&control, store, instance, fuel_used, cpu_ns);
         match call {
             Ok(ResumableCall::Finished) => {
                 let status = results.first().and_then(Val::i32).unwrap_or(0);
                 break Outcome::Exited(status);
             }
             Ok(ResumableCall::OutOfFuel(paused)) => {
+                if let Some(by_uid) = control.kill_requested() {
+                    break Outcome::Killed { by_uid };
+                }
                 if platform.interrupted() {
                     break Outcome::Interrupted;
                 }
@@ -157,6 +224,7 @@ fn run_slices(
                 slices += 1;
                 given = slice.max(paused.required_fuel());
                 let _ = store.set_fuel(given);
+                started = platform.now(Clock::ThreadCpu);
                 call = paused.resume(&mut *store, results);
             }
             // Host errors of plain hostcalls end the run: exits and faults.

@@ -2,18 +2,20 @@
 
 //! Request dispatch: the entry point of the core.
 
+use alloc::sync::Arc;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use cervus_hostcalls::device::ABI_VERSION;
 use cervus_hostcalls::message;
 use cervus_hostcalls::protocol::{
-    ErrorKind, ErrorReply, Info, Limits, Outcome, Reply, Request, RunRequest, encode_reply,
+    ErrorKind, ErrorReply, Info, InstanceKind, Limits, Outcome, Reply, Request, RunRequest, encode_reply,
 };
 use heapless::String;
 
 use crate::hostcalls::Capabilities;
+use crate::ipc::Broadcasts;
 use crate::platform::{Level, Platform};
-use crate::registry::{InstanceId, RegisterError, Registry};
+use crate::registry::{Actor, Identity, InstanceId, KillError, RegisterError, Registry};
 use crate::run::{self, RunLimits};
 
 /// The interpreter compiled into this build (pinned in the workspace manifest).
@@ -24,6 +26,8 @@ pub const INTERPRETER: &str = "wasmi 2.0.0";
 pub struct Config {
     /// Limits applied to every instance.
     pub limits: Limits,
+    /// Most open resources and descriptors per instance.
+    pub max_files: u32,
     /// Link the `cervus_test` fault-injection hostcalls.
     pub test_hooks: bool,
     /// Version string of the embedding (the kernel module).
@@ -32,15 +36,12 @@ pub struct Config {
 
 /// Who is making a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Credentials {
+pub struct Caller {
     /// Effective uid of the calling process.
     pub uid: u32,
     /// Its pid (thread group id).
     pub pid: i32,
 }
-
-/// Re-exported under the name the kernel glue uses.
-pub type Caller = Credentials;
 
 /// A request that cannot be answered with a [`Reply`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,6 +58,7 @@ pub struct Runtime {
     platform: &'static dyn Platform,
     config: Config,
     registry: Registry,
+    broadcasts: Arc<Broadcasts>,
     engine_panics: AtomicU64,
 }
 
@@ -64,16 +66,24 @@ impl Runtime {
     /// Creates the runtime, or `None` if its tables cannot be allocated.
     pub fn new(platform: &'static dyn Platform, config: Config) -> Option<Self> {
         let registry = Registry::new(config.limits.max_instances as usize)?;
-        Some(Runtime { platform, config, registry, engine_panics: AtomicU64::new(0) })
+        Some(Runtime {
+            platform,
+            config,
+            registry,
+            broadcasts: Arc::new(Broadcasts::new()),
+            engine_panics: AtomicU64::new(0),
+        })
     }
 
     /// Decodes `request`, carries it out for `caller`, and encodes the reply
     /// into `reply`, returning the reply's length.
-    pub fn handle(&self, caller: &Credentials, request: &[u8], reply: &mut [u8]) -> Result<usize, CallError> {
+    pub fn handle(&self, caller: &Caller, request: &[u8], reply: &mut [u8]) -> Result<usize, CallError> {
         let request = Request::decode(request).map_err(|_| CallError::BadRequest)?;
         let answer = match request {
             Request::Info => Reply::Info(self.info()),
             Request::Run(run) => self.run(caller, &run),
+            Request::List => Reply::List(self.registry.list()),
+            Request::Kill { instance } => self.kill(caller, InstanceId(instance)),
         };
         encode_reply(&answer, reply).map(|r| r.len()).map_err(|_| CallError::ReplyTooLarge)
     }
@@ -94,8 +104,43 @@ impl Runtime {
         }
     }
 
-    fn run(&self, caller: &Credentials, request: &RunRequest<'_>) -> Reply {
-        let registration = match self.registry.register(request.name, caller.uid) {
+    fn kill(&self, caller: &Caller, id: InstanceId) -> Reply {
+        let actor = Actor { uid: caller.uid, sys_admin: self.platform.capable_sys_admin() };
+        match self.registry.kill(id, actor, |task| self.platform.interrupt_task(task)) {
+            Ok(()) => Reply::Done,
+            Err(KillError::NotFound) => {
+                Reply::Error(ErrorReply { kind: ErrorKind::NotFound, message: message!("no instance {id}") })
+            }
+            Err(KillError::PermissionDenied) => Reply::Error(ErrorReply {
+                kind: ErrorKind::PermissionDenied,
+                message: message!("instance {id} belongs to another user"),
+            }),
+        }
+    }
+
+    fn run(&self, caller: &Caller, request: &RunRequest<'_>) -> Reply {
+        let default_memory = self.config.limits.memory_limit;
+        let memory = match request.memory_limit {
+            None => default_memory,
+            Some(m) if m <= default_memory || self.platform.capable_sys_admin() => m,
+            Some(m) => {
+                return Reply::Error(ErrorReply {
+                    kind: ErrorKind::PermissionDenied,
+                    message: message!(
+                        "a memory limit of {m} bytes is above the default of {default_memory}; only CAP_SYS_ADMIN may raise it"
+                    ),
+                });
+            }
+        };
+        let who = Identity {
+            name: request.name,
+            kind: InstanceKind::App,
+            engine: request.engine,
+            owner_uid: caller.uid,
+            pid: caller.pid,
+            task: self.platform.current_task(),
+        };
+        let registration = match self.registry.register(who) {
             Ok(r) => r,
             Err(RegisterError::Full) => {
                 return Reply::Error(ErrorReply {
@@ -105,11 +150,12 @@ impl Runtime {
             }
         };
         let limits = RunLimits {
-            memory: self.config.limits.memory_limit,
+            memory,
             slice: self.config.limits.exec_slice.max(1),
-            capabilities: Capabilities { test_hooks: self.config.test_hooks },
+            max_files: self.config.max_files as usize,
+            capabilities: Capabilities { apps: true, test_hooks: self.config.test_hooks },
         };
-        match run::run(self.platform, &registration, request, limits) {
+        match run::run(self.platform, &registration, request, limits, &self.broadcasts) {
             Ok(report) => {
                 if let Outcome::Trapped(trap) = &report.outcome {
                     self.platform.log(
@@ -124,12 +170,12 @@ impl Runtime {
     }
 
     /// Called by the supervisor after an engine panic while the calling task
-    /// ran `instance` (if it ran one): the instance is killed and its slot
-    /// freed. The panicking call's own memory is abandoned, not freed, since
-    /// its state can no longer be trusted.
+    /// ran `instance` (if it ran one): the instance is removed. The panicking
+    /// call's own memory is abandoned, not freed, since its state can no
+    /// longer be trusted.
     pub fn engine_panicked(&self, instance: Option<InstanceId>, panic: &str) -> Reply {
         self.engine_panics.fetch_add(1, Ordering::Relaxed);
-        let message = match instance.map(|id| (id, self.registry.kill(id))) {
+        let message = match instance.map(|id| (id, self.registry.remove_dead(id))) {
             Some((id, Some(name))) => {
                 self.platform.log(Level::Error, format_args!("instance {id} ({name}) killed after an engine panic"));
                 message!("instance {id} ({name}) killed: the engine panicked: {panic}")

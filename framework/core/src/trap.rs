@@ -5,10 +5,17 @@
 use cervus_hostcalls::message;
 use cervus_hostcalls::protocol::{Outcome, Trap, TrapCode};
 
+use crate::instance::Stop;
+
 /// The outcome of a call that failed with `error`.
 pub(crate) fn outcome(error: &wasmi::Error) -> Outcome {
     if let Some(status) = error.i32_exit_status() {
         return Outcome::Exited(status);
+    }
+    match error.downcast_ref::<Stop>() {
+        Some(Stop::Interrupted) => return Outcome::Interrupted,
+        Some(Stop::Killed(by_uid)) => return Outcome::Killed { by_uid: *by_uid },
+        None => {}
     }
     let code = error.as_trap_code().map_or(TrapCode::Host, trap_code);
     Outcome::Trapped(Trap { code, message: message!("{error}") })

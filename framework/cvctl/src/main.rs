@@ -8,8 +8,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use cervus_hostcalls::device::ABI_VERSION;
-use cervus_hostcalls::protocol::{ErrorKind, ErrorReply, MAX_ARGS, Outcome, Reply, Request, RunRequest};
-use clap::{Parser, Subcommand};
+use cervus_hostcalls::protocol::{
+    EngineKind, ErrorKind, ErrorReply, InstanceKind, MAX_ARGS, MAX_ENV, MAX_ENV_LEN, MAX_PREOPENS, Outcome, Preopen,
+    Reply, Request, RunRequest,
+};
+use clap::{Parser, Subcommand, ValueEnum};
 
 use device::Device;
 
@@ -17,10 +20,12 @@ use device::Device;
 const EXIT_FAILURE: u8 = 125;
 /// Exit status when the kernel refuses the module (invalid, unlinkable, no entry point).
 const EXIT_REFUSED: u8 = 126;
-/// Exit status when the instance traps (as a native program that aborts).
-const EXIT_TRAPPED: u8 = 134;
 /// Exit status when a signal stops the instance (as SIGINT would).
 const EXIT_INTERRUPTED: u8 = 130;
+/// Exit status when the instance traps (as a native program that aborts).
+const EXIT_TRAPPED: u8 = 134;
+/// Exit status when `cvctl kill` stops the instance (as SIGKILL would).
+const EXIT_KILLED: u8 = 137;
 
 #[derive(Parser)]
 #[command(
@@ -31,11 +36,20 @@ const EXIT_INTERRUPTED: u8 = 130;
                   125  cvctl, /dev/cvctl or the kernel failed\n  \
                   126  the kernel refused the module (invalid, unlinkable, no entry point)\n  \
                   130  a signal stopped the app\n  \
-                  134  the app trapped"
+                  134  the app trapped\n  \
+                  137  `cvctl kill` stopped the app"
 )]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Engine {
+    /// wasmi, the interpreter.
+    Interp,
+    /// Cranelift, compiled in the kernel.
+    Jit,
 }
 
 #[derive(Subcommand)]
@@ -44,18 +58,54 @@ enum Command {
     Version,
     /// Print the kernel module's counters and limits.
     Info,
-    /// Run a wasm module in the kernel, in this process's context, with
-    /// this process's standard output and error.
+    /// Run a wasm module (CommonWA, WASI preview 1 or Cervus) in the kernel,
+    /// in this process's context: its standard streams, arguments and
+    /// environment. Ctrl-C stops it.
     Run {
         /// The .wasm file.
         file: PathBuf,
-        /// Instance name for logs (default: the file name).
+        /// Instance name for logs and `cvctl ps` (default: the file name).
         #[arg(long)]
         name: Option<String>,
+        /// Make directory HOST visible to a WASI app as GUEST (default:
+        /// HOST); the app cannot reach outside it. Repeatable.
+        #[arg(long, value_name = "HOST[::GUEST]")]
+        dir: Vec<String>,
+        /// Set an environment variable. Repeatable.
+        #[arg(long, value_name = "KEY=VALUE")]
+        env: Vec<String>,
+        /// Do not pass cvctl's own environment.
+        #[arg(long)]
+        clear_env: bool,
+        /// Cap on the app's linear memory (e.g. 16M, 1G); above the module's
+        /// default needs CAP_SYS_ADMIN.
+        #[arg(long, value_parser = parse_size)]
+        memory: Option<u64>,
+        /// The engine to run on.
+        #[arg(long, value_enum, default_value = "interp")]
+        engine: Engine,
         /// Arguments passed to the module (after `--`).
         #[arg(last = true)]
         args: Vec<String>,
     },
+    /// List the live instances.
+    Ps,
+    /// Stop an instance (its owner or CAP_SYS_ADMIN only).
+    Kill {
+        /// The instance id, as `cvctl ps` shows it.
+        id: u32,
+    },
+}
+
+fn parse_size(text: &str) -> Result<u64, String> {
+    let (digits, shift) = match text.as_bytes().last() {
+        Some(b'K' | b'k') => (&text[..text.len() - 1], 10),
+        Some(b'M' | b'm') => (&text[..text.len() - 1], 20),
+        Some(b'G' | b'g') => (&text[..text.len() - 1], 30),
+        _ => (text, 0),
+    };
+    let n: u64 = digits.parse().map_err(|_| format!("`{text}` is not a size (e.g. 65536, 64K, 16M, 1G)"))?;
+    n.checked_shl(shift).filter(|v| v >> shift == n).ok_or_else(|| format!("`{text}` is too large"))
 }
 
 fn main() -> ExitCode {
@@ -63,7 +113,11 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Version => version(),
         Command::Info => info(),
-        Command::Run { file, name, args } => run(&file, name, &args),
+        Command::Run { file, name, dir, env, clear_env, memory, engine, args } => {
+            run(RunOptions { file, name, dirs: dir, env, clear_env, memory, engine, args })
+        }
+        Command::Ps => ps(),
+        Command::Kill { id } => kill(id),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -78,6 +132,14 @@ type CliResult = Result<u8, (u8, String)>;
 
 fn failure(e: impl std::fmt::Display) -> (u8, String) {
     (EXIT_FAILURE, e.to_string())
+}
+
+fn error_reply(what: &str, ErrorReply { kind, message }: ErrorReply) -> (u8, String) {
+    let code = match kind {
+        ErrorKind::InvalidModule | ErrorKind::Link | ErrorKind::NoEntryPoint => EXIT_REFUSED,
+        _ => EXIT_FAILURE,
+    };
+    (code, format!("{what}: {}: {message}", kind.describe()))
 }
 
 fn fetch_info(device: &Device) -> Result<cervus_hostcalls::protocol::Info, (u8, String)> {
@@ -112,31 +174,146 @@ fn info() -> CliResult {
     Ok(0)
 }
 
-fn run(file: &std::path::Path, name: Option<String>, args: &[String]) -> CliResult {
-    let wasm = std::fs::read(file).map_err(|e| failure(format!("{}: {e}", file.display())))?;
-    let name =
-        name.unwrap_or_else(|| file.file_name().map_or_else(|| "app".into(), |n| n.to_string_lossy().into_owned()));
-    let program = file.to_string_lossy();
-    let argv: Vec<&str> = std::iter::once(program.as_ref()).chain(args.iter().map(String::as_str)).collect();
-    let argv = heapless::Vec::from_slice(&argv)
+struct RunOptions {
+    file: PathBuf,
+    name: Option<String>,
+    dirs: Vec<String>,
+    env: Vec<String>,
+    clear_env: bool,
+    memory: Option<u64>,
+    engine: Engine,
+    args: Vec<String>,
+}
+
+/// The environment passed to the app: cvctl's own unless cleared, then the
+/// `--env` settings (which replace inherited values of the same key).
+fn environment(opts: &RunOptions) -> Result<Vec<String>, (u8, String)> {
+    let mut env: Vec<String> = Vec::new();
+    if !opts.clear_env {
+        for (k, v) in std::env::vars_os() {
+            let (Some(k), Some(v)) = (k.to_str(), v.to_str()) else { continue };
+            let entry = format!("{k}={v}");
+            if entry.len() <= MAX_ENV_LEN && !entry.contains('\0') {
+                env.push(entry);
+            }
+        }
+    }
+    for setting in &opts.env {
+        let Some((key, _)) = setting.split_once('=') else {
+            return Err(failure(format!("--env {setting}: expected KEY=VALUE")));
+        };
+        env.retain(|e| e.split_once('=').map(|(k, _)| k) != Some(key));
+        env.push(setting.clone());
+    }
+    if env.len() > MAX_ENV {
+        return Err(failure(format!("too many environment variables ({}, at most {MAX_ENV})", env.len())));
+    }
+    Ok(env)
+}
+
+fn run(opts: RunOptions) -> CliResult {
+    let wasm = std::fs::read(&opts.file).map_err(|e| failure(format!("{}: {e}", opts.file.display())))?;
+    let name = opts
+        .name
+        .clone()
+        .unwrap_or_else(|| opts.file.file_name().map_or_else(|| "app".into(), |n| n.to_string_lossy().into_owned()));
+    let program = opts.file.to_string_lossy();
+    let argv: Vec<&str> = std::iter::once(program.as_ref()).chain(opts.args.iter().map(String::as_str)).collect();
+    let env = environment(&opts)?;
+    let mut request = RunRequest::new(&name, &wasm);
+    request.args = heapless::Vec::from_slice(&argv)
         .map_err(|_| failure(format!("too many arguments (at most {})", MAX_ARGS - 1)))?;
+    request.env = env.iter().map(String::as_str).collect();
+    for dir in &opts.dirs {
+        let (host, guest) = dir.split_once("::").unwrap_or((dir, dir));
+        request
+            .preopens
+            .push(Preopen { host, guest })
+            .map_err(|_| failure(format!("too many --dir (at most {MAX_PREOPENS})")))?;
+    }
+    request.memory_limit = opts.memory;
+    request.engine = match opts.engine {
+        Engine::Interp => EngineKind::Interp,
+        Engine::Jit => EngineKind::Jit,
+    };
     let device = Device::open().map_err(failure)?;
-    let reply = device.call(&Request::Run(RunRequest { name: &name, wasm: &wasm, args: argv })).map_err(failure)?;
-    match reply {
+    match device.call(&Request::Run(request)).map_err(failure)? {
         Reply::Run(report) => match report.outcome {
             Outcome::Exited(code) => Ok(code as u8),
             Outcome::Trapped(trap) => {
                 Err((EXIT_TRAPPED, format!("{name}: trapped: {}: {}", trap.code.describe(), trap.message)))
             }
             Outcome::Interrupted => Err((EXIT_INTERRUPTED, format!("{name}: interrupted by a signal"))),
+            Outcome::Killed { by_uid } => Err((EXIT_KILLED, format!("{name}: killed by uid {by_uid}"))),
         },
-        Reply::Error(ErrorReply { kind, message }) => {
-            let code = match kind {
-                ErrorKind::InvalidModule | ErrorKind::Link | ErrorKind::NoEntryPoint => EXIT_REFUSED,
-                _ => EXIT_FAILURE,
-            };
-            Err((code, format!("{name}: {}: {message}", kind.describe())))
-        }
+        Reply::Error(e) => Err(error_reply(&name, e)),
         other => Err(failure(format!("unexpected reply {other:?}"))),
+    }
+}
+
+fn human_bytes(n: u64) -> String {
+    match n {
+        n if n >= 1 << 30 => format!("{:.1}G", n as f64 / (1u64 << 30) as f64),
+        n if n >= 1 << 20 => format!("{:.1}M", n as f64 / (1u64 << 20) as f64),
+        n if n >= 1 << 10 => format!("{:.1}K", n as f64 / 1024.0),
+        n => n.to_string(),
+    }
+}
+
+fn ps() -> CliResult {
+    let device = Device::open().map_err(failure)?;
+    let list = match device.call(&Request::List).map_err(failure)? {
+        Reply::List(list) => list,
+        other => return Err(failure(format!("unexpected reply {other:?}"))),
+    };
+    println!(
+        "{:>6} {:<20} {:<6} {:<6} {:<8} {:>6} {:>7} {:>8} {:>12} {:>9}",
+        "ID", "NAME", "KIND", "ENGINE", "STATE", "UID", "PID", "MEMORY", "FUEL", "CPU"
+    );
+    for i in list {
+        let kind = match i.kind {
+            InstanceKind::App => "app",
+            InstanceKind::Driver => "driver",
+        };
+        println!(
+            "{:>6} {:<20} {:<6} {:<6} {:<8} {:>6} {:>7} {:>8} {:>12} {:>8.2}s",
+            i.id,
+            i.name.as_str(),
+            kind,
+            i.engine.name(),
+            i.state.name(),
+            i.owner_uid,
+            i.pid,
+            human_bytes(i.memory_bytes),
+            i.fuel_used,
+            i.cpu_ns as f64 / 1e9
+        );
+    }
+    Ok(0)
+}
+
+fn kill(id: u32) -> CliResult {
+    let device = Device::open().map_err(failure)?;
+    match device.call(&Request::Kill { instance: id }).map_err(failure)? {
+        Reply::Done => Ok(0),
+        Reply::Error(e) => Err((EXIT_FAILURE, format!("kill {id}: {}: {}", e.kind.describe(), e.message))),
+        other => Err(failure(format!("unexpected reply {other:?}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse() {
+        assert_eq!(parse_size("65536"), Ok(65536));
+        assert_eq!(parse_size("64K"), Ok(64 << 10));
+        assert_eq!(parse_size("16M"), Ok(16 << 20));
+        assert_eq!(parse_size("1g"), Ok(1 << 30));
+        assert!(parse_size("").is_err());
+        assert!(parse_size("12X").is_err());
+        assert!(parse_size("99999999999999999999G").is_err());
+        assert!(parse_size("17179869184G").is_err(), "overflow is refused");
     }
 }

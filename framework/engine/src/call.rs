@@ -28,6 +28,21 @@ pub const TRAMPOLINE_RETURNED: isize = 0;
 /// What `cervus_call_on_stack` returns when the engine panicked.
 pub const TRAMPOLINE_ABORTED: isize = 1;
 
+/// Words per stat record from `cervus_host_file_stat` (`cervus_host.h`).
+pub const HOST_STAT_WORDS: usize = 8;
+/// Words per directory entry from `cervus_host_file_read_dir` (`cervus_host.h`).
+pub const HOST_DIRENT_WORDS: usize = 4;
+/// `cervus_host_file_status` bit: open for reading.
+pub const HOST_STATUS_READ: u32 = 1;
+/// `cervus_host_file_status` bit: open for writing.
+pub const HOST_STATUS_WRITE: u32 = 2;
+/// `cervus_host_file_status` bit: `O_APPEND`.
+pub const HOST_STATUS_APPEND: u32 = 4;
+/// `cervus_host_file_status` bit: `O_NONBLOCK`.
+pub const HOST_STATUS_NONBLOCK: u32 = 8;
+/// `cervus_host_file_status`: the file type is in the bits from here.
+pub const HOST_STATUS_KIND_SHIFT: u32 = 8;
+
 /// Capacity of [`EngineCall::panic_message`].
 pub const PANIC_MESSAGE_LEN: usize = 192;
 
@@ -39,6 +54,8 @@ pub struct EngineInit {
     pub max_instances: u32,
     /// Non-zero to link the `cervus_test` hostcalls.
     pub test_hooks: u32,
+    /// Most open resources and descriptors per instance.
+    pub max_files: u32,
     /// Default cap on an instance's linear memory, in bytes.
     pub memory_limit: u64,
     /// Fuel per execution slice.

@@ -131,6 +131,7 @@ fn init(params: &EngineInit) -> Result<(), i32> {
             memory_limit: params.memory_limit,
             exec_slice: params.exec_slice,
         },
+        max_files: params.max_files,
         test_hooks: params.test_hooks != 0,
         // The glue and the engine are built from the same tree.
         module_version: cervus_core::runtime::short(env!("CARGO_PKG_VERSION")),
@@ -185,6 +186,10 @@ unsafe fn request(input: &Input) -> Output {
 ///
 /// The reply pointer of `input` must be valid for its length.
 unsafe fn recover(input: &Input, instance: Option<InstanceId>, message: &str) -> Output {
+    // The dead instance's files are still open in the glue's table.
+    if let Some(id) = instance {
+        crate::host::files_release(id.0);
+    }
     // A panic outside a request (in `OP_INIT`, say) has no reply to give.
     if input.reply.is_null() {
         return status(Err(EIO));

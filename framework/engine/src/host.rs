@@ -2,10 +2,15 @@
 
 //! Services the kernel module's glue exports to the engine.
 //!
-//! They are plain C-ABI functions defined in `framework/kmod/host.rs` (and
-//! `cervus_stack_abort` in `trampoline.S`), called directly: no function
-//! pointers cross the boundary. Each wrapper below states what the glue
-//! guarantees.
+//! They are plain C-ABI functions, called directly (no function pointers
+//! cross the boundary): allocation, logging and task state in
+//! `framework/kmod/host.rs`; files, clocks and the like in
+//! `framework/kmod/{files,helpers}.c` (declared in `cervus_host.h`); and
+//! `cervus_stack_abort` in `trampoline.S`. The wrappers below are safe: each
+//! passes only valid pointers and lengths, and the glue checks the rest
+//! (file handles against the calling instance).
+
+use crate::call::{HOST_DIRENT_WORDS, HOST_STAT_WORDS};
 
 /// Kernel log levels used by [`log`].
 #[derive(Clone, Copy)]
@@ -24,15 +29,90 @@ unsafe extern "C" {
     fn cervus_host_realloc(ptr: *mut u8, old_size: usize, new_size: usize, align: usize) -> *mut u8;
     fn cervus_host_free(ptr: *mut u8, size: usize, align: usize);
     fn cervus_host_log(level: u32, msg: *const u8, len: usize);
-    fn cervus_host_stdio_write(fd: u32, buf: *const u8, len: usize) -> isize;
     fn cervus_host_signal_pending() -> bool;
     fn cervus_host_yield();
     fn cervus_host_current_task() -> usize;
-    // Never returns to its caller, but is declared as returning so that the
-    // `ud2` after the call is kept: objtool sees the `ret` at the end of
-    // cervus_stack_abort (which returns from the trampoline's frame) and
-    // needs the `ud2` to know the call site is a dead end.
+    fn cervus_host_interrupt_task(task: usize);
+    fn cervus_host_now(clock: u32) -> u64;
+    fn cervus_host_sleep_ns(ns: u64) -> bool;
+    fn cervus_host_random(buf: *mut u8, len: usize);
+    fn cervus_host_capable_sys_admin() -> bool;
+    fn cervus_host_file_stdio(owner: u32, fd: u32) -> u64;
+    fn cervus_host_file_open(owner: u32, path: *const u8, len: usize, flags: i32, handle: *mut u64) -> isize;
+    fn cervus_host_file_open_at(
+        owner: u32,
+        dir: u64,
+        path: *const u8,
+        len: usize,
+        flags: i32,
+        mode: u32,
+        handle: *mut u64,
+    ) -> isize;
+    fn cervus_host_file_close(owner: u32, handle: u64);
+    fn cervus_host_files_release(owner: u32);
+    fn cervus_host_file_read(owner: u32, handle: u64, buf: *mut u8, len: usize, offset: u64, at: bool) -> isize;
+    fn cervus_host_file_write(owner: u32, handle: u64, buf: *const u8, len: usize, offset: u64, at: bool) -> isize;
+    fn cervus_host_file_seek(owner: u32, handle: u64, offset: i64, whence: i32, pos: *mut u64) -> isize;
+    fn cervus_host_file_stat(owner: u32, handle: u64, out: *mut u64) -> isize;
+    fn cervus_host_file_stat_at(
+        owner: u32,
+        dir: u64,
+        path: *const u8,
+        len: usize,
+        follow: bool,
+        out: *mut u64,
+    ) -> isize;
+    fn cervus_host_file_status(owner: u32, handle: u64, status: *mut u32) -> isize;
+    fn cervus_host_file_set_status(owner: u32, handle: u64, append: bool, nonblock: bool) -> isize;
+    fn cervus_host_file_read_dir(
+        owner: u32,
+        dir: u64,
+        cookie: u64,
+        entries: *mut u64,
+        max: usize,
+        names: *mut u8,
+        names_cap: usize,
+        count: *mut usize,
+    ) -> isize;
+    fn cervus_host_file_mkdir_at(owner: u32, dir: u64, path: *const u8, len: usize) -> isize;
+    fn cervus_host_file_rmdir_at(owner: u32, dir: u64, path: *const u8, len: usize) -> isize;
+    fn cervus_host_file_unlink_at(owner: u32, dir: u64, path: *const u8, len: usize) -> isize;
+    fn cervus_host_file_rename_at(
+        owner: u32,
+        old_dir: u64,
+        old: *const u8,
+        old_len: usize,
+        new_dir: u64,
+        new: *const u8,
+        new_len: usize,
+    ) -> isize;
+    fn cervus_host_file_symlink_at(
+        owner: u32,
+        target: *const u8,
+        target_len: usize,
+        dir: u64,
+        path: *const u8,
+        len: usize,
+    ) -> isize;
+    fn cervus_host_file_readlink_at(
+        owner: u32,
+        dir: u64,
+        path: *const u8,
+        len: usize,
+        buf: *mut u8,
+        cap: usize,
+    ) -> isize;
+    fn cervus_host_file_sync(owner: u32, handle: u64, data_only: bool) -> isize;
+    fn cervus_host_file_set_size(owner: u32, handle: u64, size: u64) -> isize;
+    fn cervus_host_file_readable_now(owner: u32, handle: u64) -> bool;
     fn cervus_stack_abort(frame: usize);
+}
+
+/// A result from the glue: a non-negative value or a negative errno.
+pub type HostResult<T> = Result<T, i32>;
+
+fn check(ret: isize) -> HostResult<usize> {
+    if ret >= 0 { Ok(ret as usize) } else { Err(-(ret as i32)) }
 }
 
 /// Allocates from the kernel (`kvmalloc`, `GFP_KERNEL`): may sleep.
@@ -72,13 +152,6 @@ pub fn log(level: LogLevel, msg: &str) {
     unsafe { cervus_host_log(level as u32, msg.as_ptr(), msg.len()) }
 }
 
-/// Writes to the calling process's file descriptor `fd` (0..=2).
-/// Returns bytes written or a negative errno.
-pub fn stdio_write(fd: u32, bytes: &[u8]) -> isize {
-    // SAFETY: the glue reads at most `len` bytes at `buf` and does not keep them.
-    unsafe { cervus_host_stdio_write(fd, bytes.as_ptr(), bytes.len()) }
-}
-
 /// Whether a signal is pending for the calling task.
 pub fn signal_pending() -> bool {
     // SAFETY: no arguments; only reads the current task's state.
@@ -95,6 +168,203 @@ pub fn yield_now() {
 pub fn current_task() -> usize {
     // SAFETY: no arguments; returns `current`.
     unsafe { cervus_host_current_task() }
+}
+
+/// Interrupts `task`'s interruptible waits.
+///
+/// # Safety
+///
+/// `task` must be a token from [`current_task`] of a task that is running
+/// an instance and cannot leave it meanwhile (the registry's lock is held).
+pub unsafe fn interrupt_task(task: usize) {
+    // SAFETY: forwarded precondition.
+    unsafe { cervus_host_interrupt_task(task) }
+}
+
+/// A clock's time in nanoseconds (WASI clock numbering).
+pub fn now(clock: u32) -> u64 {
+    // SAFETY: plain values.
+    unsafe { cervus_host_now(clock) }
+}
+
+/// Sleeps up to `ns`; `false` if a signal woke the task.
+pub fn sleep_ns(ns: u64) -> bool {
+    // SAFETY: plain values; process context.
+    unsafe { cervus_host_sleep_ns(ns) }
+}
+
+/// Fills `buf` from the kernel's CSPRNG.
+pub fn random(buf: &mut [u8]) {
+    // SAFETY: the glue writes exactly `len` bytes at `buf`.
+    unsafe { cervus_host_random(buf.as_mut_ptr(), buf.len()) }
+}
+
+/// `capable(CAP_SYS_ADMIN)` for the calling task.
+pub fn capable_sys_admin() -> bool {
+    // SAFETY: no arguments.
+    unsafe { cervus_host_capable_sys_admin() }
+}
+
+/// A new handle for the caller's file descriptor `fd` (0-2); 0 if closed.
+pub fn file_stdio(owner: u32, fd: u32) -> u64 {
+    // SAFETY: plain values.
+    unsafe { cervus_host_file_stdio(owner, fd) }
+}
+
+/// `filp_open(path, flags)` as the caller.
+pub fn file_open(owner: u32, path: &str, flags: i32) -> HostResult<u64> {
+    let mut handle = 0;
+    // SAFETY: `path` is valid for its length; `handle` is writable.
+    check(unsafe { cervus_host_file_open(owner, path.as_ptr(), path.len(), flags, &mut handle) })?;
+    Ok(handle)
+}
+
+/// Opens `path` beneath directory handle `dir`.
+pub fn file_open_at(owner: u32, dir: u64, path: &str, flags: i32, mode: u32) -> HostResult<u64> {
+    let mut handle = 0;
+    // SAFETY: `path` is valid for its length; `handle` is writable.
+    check(unsafe { cervus_host_file_open_at(owner, dir, path.as_ptr(), path.len(), flags, mode, &mut handle) })?;
+    Ok(handle)
+}
+
+/// Closes a handle.
+pub fn file_close(owner: u32, handle: u64) {
+    // SAFETY: plain values.
+    unsafe { cervus_host_file_close(owner, handle) }
+}
+
+/// Closes every handle `owner` holds.
+pub fn files_release(owner: u32) {
+    // SAFETY: plain values.
+    unsafe { cervus_host_files_release(owner) }
+}
+
+/// Reads at the position or at `at`.
+pub fn file_read(owner: u32, handle: u64, buf: &mut [u8], at: Option<u64>) -> HostResult<usize> {
+    // SAFETY: `buf` is writable for its length.
+    check(unsafe { cervus_host_file_read(owner, handle, buf.as_mut_ptr(), buf.len(), at.unwrap_or(0), at.is_some()) })
+}
+
+/// Writes at the position or at `at`.
+pub fn file_write(owner: u32, handle: u64, buf: &[u8], at: Option<u64>) -> HostResult<usize> {
+    // SAFETY: `buf` is readable for its length.
+    check(unsafe { cervus_host_file_write(owner, handle, buf.as_ptr(), buf.len(), at.unwrap_or(0), at.is_some()) })
+}
+
+/// `vfs_llseek`.
+pub fn file_seek(owner: u32, handle: u64, offset: i64, whence: i32) -> HostResult<u64> {
+    let mut pos = 0;
+    // SAFETY: `pos` is writable.
+    check(unsafe { cervus_host_file_seek(owner, handle, offset, whence, &mut pos) })?;
+    Ok(pos)
+}
+
+/// Attributes of an open file.
+pub fn file_stat(owner: u32, handle: u64) -> HostResult<[u64; HOST_STAT_WORDS]> {
+    let mut out = [0u64; HOST_STAT_WORDS];
+    // SAFETY: `out` has the HOST_STAT_WORDS words the glue writes.
+    check(unsafe { cervus_host_file_stat(owner, handle, out.as_mut_ptr()) })?;
+    Ok(out)
+}
+
+/// Attributes of `path` beneath `dir`.
+pub fn file_stat_at(owner: u32, dir: u64, path: &str, follow: bool) -> HostResult<[u64; HOST_STAT_WORDS]> {
+    let mut out = [0u64; HOST_STAT_WORDS];
+    // SAFETY: `path` is valid for its length; `out` has HOST_STAT_WORDS words.
+    check(unsafe { cervus_host_file_stat_at(owner, dir, path.as_ptr(), path.len(), follow, out.as_mut_ptr()) })?;
+    Ok(out)
+}
+
+/// Status bits of an open file (`HOST_STATUS_*`).
+pub fn file_status(owner: u32, handle: u64) -> HostResult<u32> {
+    let mut status = 0;
+    // SAFETY: `status` is writable.
+    check(unsafe { cervus_host_file_status(owner, handle, &mut status) })?;
+    Ok(status)
+}
+
+/// Sets `O_APPEND` and `O_NONBLOCK`.
+pub fn file_set_status(owner: u32, handle: u64, append: bool, nonblock: bool) -> HostResult<()> {
+    // SAFETY: plain values.
+    check(unsafe { cervus_host_file_set_status(owner, handle, append, nonblock) }).map(drop)
+}
+
+/// Reads entries of `dir` from `cookie`: up to `entries.len() /
+/// HOST_DIRENT_WORDS` of them, names packed into `names`. Returns the count.
+pub fn file_read_dir(owner: u32, dir: u64, cookie: u64, entries: &mut [u64], names: &mut [u8]) -> HostResult<usize> {
+    let mut count = 0;
+    // SAFETY: both buffers are writable for the lengths passed.
+    check(unsafe {
+        cervus_host_file_read_dir(
+            owner,
+            dir,
+            cookie,
+            entries.as_mut_ptr(),
+            entries.len() / HOST_DIRENT_WORDS,
+            names.as_mut_ptr(),
+            names.len(),
+            &mut count,
+        )
+    })?;
+    Ok(count)
+}
+
+/// Creates a directory beneath `dir`.
+pub fn file_mkdir_at(owner: u32, dir: u64, path: &str) -> HostResult<()> {
+    // SAFETY: `path` is valid for its length.
+    check(unsafe { cervus_host_file_mkdir_at(owner, dir, path.as_ptr(), path.len()) }).map(drop)
+}
+
+/// Removes a directory beneath `dir`.
+pub fn file_rmdir_at(owner: u32, dir: u64, path: &str) -> HostResult<()> {
+    // SAFETY: `path` is valid for its length.
+    check(unsafe { cervus_host_file_rmdir_at(owner, dir, path.as_ptr(), path.len()) }).map(drop)
+}
+
+/// Removes a file beneath `dir`.
+pub fn file_unlink_at(owner: u32, dir: u64, path: &str) -> HostResult<()> {
+    // SAFETY: `path` is valid for its length.
+    check(unsafe { cervus_host_file_unlink_at(owner, dir, path.as_ptr(), path.len()) }).map(drop)
+}
+
+/// Renames beneath directories.
+pub fn file_rename_at(owner: u32, old_dir: u64, old: &str, new_dir: u64, new: &str) -> HostResult<()> {
+    // SAFETY: both paths are valid for their lengths.
+    check(unsafe {
+        cervus_host_file_rename_at(owner, old_dir, old.as_ptr(), old.len(), new_dir, new.as_ptr(), new.len())
+    })
+    .map(drop)
+}
+
+/// Creates a symbolic link beneath `dir`.
+pub fn file_symlink_at(owner: u32, target: &str, dir: u64, path: &str) -> HostResult<()> {
+    // SAFETY: both strings are valid for their lengths.
+    check(unsafe { cervus_host_file_symlink_at(owner, target.as_ptr(), target.len(), dir, path.as_ptr(), path.len()) })
+        .map(drop)
+}
+
+/// Reads a symbolic link beneath `dir`.
+pub fn file_readlink_at(owner: u32, dir: u64, path: &str, buf: &mut [u8]) -> HostResult<usize> {
+    // SAFETY: `path` is valid for its length, `buf` writable for its length.
+    check(unsafe { cervus_host_file_readlink_at(owner, dir, path.as_ptr(), path.len(), buf.as_mut_ptr(), buf.len()) })
+}
+
+/// `vfs_fsync`.
+pub fn file_sync(owner: u32, handle: u64, data_only: bool) -> HostResult<()> {
+    // SAFETY: plain values.
+    check(unsafe { cervus_host_file_sync(owner, handle, data_only) }).map(drop)
+}
+
+/// `vfs_truncate`.
+pub fn file_set_size(owner: u32, handle: u64, size: u64) -> HostResult<()> {
+    // SAFETY: plain values.
+    check(unsafe { cervus_host_file_set_size(owner, handle, size) }).map(drop)
+}
+
+/// Whether a read would not block.
+pub fn file_readable_now(owner: u32, handle: u64) -> bool {
+    // SAFETY: plain values.
+    unsafe { cervus_host_file_readable_now(owner, handle) }
 }
 
 /// Abandons the current engine call: restores the stack frame that

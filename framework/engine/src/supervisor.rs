@@ -83,6 +83,11 @@ pub fn enter(call: *mut EngineCall) -> Option<Entered> {
     Some(Entered(slot))
 }
 
+/// The instance the current task is running (0 if none).
+pub fn running_instance() -> u32 {
+    slot_of(host::current_task()).map_or(0, |s| s.instance.load(Ordering::Relaxed))
+}
+
 /// Records the instance the current task is running.
 pub fn set_running(instance: Option<InstanceId>) {
     if let Some(slot) = slot_of(host::current_task()) {

@@ -7,8 +7,8 @@ use wasmi::Caller;
 
 use super::Host;
 use crate::guest_memory::{self, Claim};
+use crate::instance::HostState;
 use crate::platform::Stdio;
-use crate::run::HostState;
 
 impl Host {
     pub(crate) fn stdio_write(
@@ -22,9 +22,12 @@ impl Host {
             2 => Stdio::Stderr,
             _ => return Ok(Errno::InvalidArgument.code()),
         };
-        let platform = caller.data().platform;
-        let written =
-            guest_memory::with_bytes(caller, Claim::new(ptr, len), |bytes| platform.stdio_write(stream, bytes));
+        let state = caller.data();
+        let (platform, file) = (state.platform, state.stdio(stream));
+        let written = guest_memory::with_bytes(caller, Claim::new(ptr, len), |bytes| match file {
+            None => Err(Errno::InvalidArgument),
+            Some(file) => platform.write(file, bytes, None).map_err(crate::cwa::errno),
+        });
         Ok(match written {
             // At most `len` bytes, so it fits.
             Ok(Ok(n)) => n as i32,

@@ -5,7 +5,7 @@
 use wasmi::Caller;
 
 use super::Host;
-use crate::run::HostState;
+use crate::instance::HostState;
 
 impl Host {
     pub(crate) fn engine_panic(caller: &mut Caller<'_, HostState>) -> Result<(), wasmi::Error> {

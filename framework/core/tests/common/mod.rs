@@ -1,71 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A fake platform for host-side tests of the core.
+//! Helpers for host-side tests of the core, on `cervus_core::std_platform`.
 
 #![allow(dead_code)]
 
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::fs;
+use std::path::PathBuf;
 
-use cervus_core::{Caller, Config, HeapStats, InstanceId, Level, Platform, Runtime, Stdio};
-use cervus_hostcalls::Errno;
+use cervus_core::std_platform::StdPlatform;
+use cervus_core::{Caller, Config, Runtime};
 use cervus_hostcalls::device::MAX_REPLY_LEN;
 use cervus_hostcalls::protocol::{Limits, Reply, Request, RunRequest, encode_request, request_size_bound};
 
-/// Records output and log lines; reports a pending signal after a number of yields.
-#[derive(Default)]
-pub struct FakePlatform {
-    pub stdout: Mutex<Vec<u8>>,
-    pub stderr: Mutex<Vec<u8>>,
-    pub log: Mutex<Vec<String>>,
-    pub yields: AtomicU64,
-    /// Report a signal once this many yields have happened (0 = never).
-    pub signal_after_yields: AtomicU64,
-    pub running: Mutex<Vec<Option<InstanceId>>>,
-}
-
-impl Platform for FakePlatform {
-    fn stdio_write(&self, stream: Stdio, bytes: &[u8]) -> Result<usize, Errno> {
-        let sink = match stream {
-            Stdio::Stdout => &self.stdout,
-            Stdio::Stderr => &self.stderr,
-            Stdio::Stdin => return Err(Errno::InvalidArgument),
-        };
-        sink.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn interrupted(&self) -> bool {
-        let after = self.signal_after_yields.load(Ordering::Relaxed);
-        after != 0 && self.yields.load(Ordering::Relaxed) >= after
-    }
-
-    fn yield_now(&self) {
-        self.yields.fetch_add(1, Ordering::Relaxed);
-    }
-
-    fn log(&self, _level: Level, args: std::fmt::Arguments<'_>) {
-        self.log.lock().unwrap().push(args.to_string());
-    }
-
-    fn heap_stats(&self) -> HeapStats {
-        HeapStats::default()
-    }
-
-    fn set_running(&self, instance: Option<InstanceId>) {
-        self.running.lock().unwrap().push(instance);
-    }
-}
-
 pub const LIMITS: Limits = Limits { max_instances: 4, memory_limit: 1 << 20, exec_slice: 10_000 };
 
-pub fn runtime_with(limits: Limits, test_hooks: bool) -> (&'static FakePlatform, Runtime) {
-    let platform: &'static FakePlatform = Box::leak(Box::default());
-    let config = Config { limits, test_hooks, module_version: cervus_core::runtime::short("test") };
+pub fn runtime_with(limits: Limits, test_hooks: bool) -> (&'static StdPlatform, Runtime) {
+    let platform: &'static StdPlatform = Box::leak(Box::default());
+    let config = Config { limits, max_files: 16, test_hooks, module_version: cervus_core::runtime::short("test") };
     (platform, Runtime::new(platform, config).unwrap())
 }
 
-pub fn runtime() -> (&'static FakePlatform, Runtime) {
+pub fn runtime() -> (&'static StdPlatform, Runtime) {
     runtime_with(LIMITS, false)
 }
 
@@ -80,10 +35,22 @@ pub fn call(rt: &Runtime, request: &Request<'_>) -> Reply {
     cervus_hostcalls::protocol::decode_reply(&reply[..n]).unwrap()
 }
 
+pub fn run_request(rt: &Runtime, run: RunRequest<'_>) -> Reply {
+    call(rt, &Request::Run(run))
+}
+
 pub fn run_wasm(rt: &Runtime, wasm: &[u8]) -> Reply {
-    call(rt, &Request::Run(RunRequest { name: "test", wasm, args: Default::default() }))
+    run_request(rt, RunRequest::new("test", wasm))
 }
 
 pub fn run_wat(rt: &Runtime, wat: &str) -> Reply {
     run_wasm(rt, &wat::parse_str(wat).unwrap())
+}
+
+/// A fresh temporary directory for one test.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cervus-test-{}-{name}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
 }
