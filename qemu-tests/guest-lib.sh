@@ -48,3 +48,29 @@ expect_grep() {
 cvctl_info() {
     cvctl info | sed -n "s/^$1: //p"
 }
+
+# now_cs: the time since boot, in centiseconds.
+now_cs() {
+    cut -d' ' -f1 /proc/uptime | tr -d .
+}
+
+# as_user COMMAND...: runs COMMAND as uid/gid 1000.
+as_user() {
+    ./run-as 1000 "$@"
+}
+
+# wait_for_instance NAME: waits (up to 10 s) until `cvctl ps` lists NAME;
+# prints its id.
+wait_for_instance() {
+    i=0
+    while [ $i -lt 100 ]; do
+        id=$(cvctl ps | awk -v n="$1" '$2 == n { print $1 }' | head -n1)
+        if [ -n "$id" ]; then
+            echo "$id"
+            return 0
+        fi
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
+}

@@ -16,8 +16,14 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "alloc")]
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod cwa;
 pub mod io;
-#[cfg(all(feature = "panic-handler", target_family = "wasm"))]
+#[cfg(all(feature = "panic-handler", not(feature = "std"), target_family = "wasm"))]
 mod panic;
 pub mod raw;
 

@@ -161,7 +161,7 @@ impl HostState {
             env,
             stdio,
             resources: Resources::default(),
-            fds: FdTable::default(),
+            fds: FdTable::with_stdio(),
             broadcasts,
             limits,
             store_limits,
