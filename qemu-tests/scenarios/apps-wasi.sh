@@ -4,7 +4,7 @@
 # files only beneath the directories preopened for them.
 . ./guest-lib.sh
 
-expect_status 0 "hello" -- cvctl run hello.wasm
+expect_status 0 "hello" -- cvctl run hello-wasi.wasm
 expect_grep '^Hello from WASI, running inside the Linux kernel!$' out "println! reaches the caller's stdout"
 
 expect_status 0 "args and environment" -- cvctl run --clear-env --env GREETING=hi --env EMPTY= args-env.wasm -- one "two words" ''
