@@ -113,21 +113,24 @@ impl Mem<'_> {
         Ok(path)
     }
 
-    /// The (pointer, length) pairs of an `iovec` array.
-    fn iovecs(&self, ptr: i32, count: i32) -> Result<Vec<(i32, usize)>, Errno> {
+    /// The number of entries of an `iovec` array, checked against memory.
+    fn iovec_count(&self, ptr: i32, count: i32) -> Result<usize, Errno> {
         let count = usize::try_from(count).map_err(|_| Errno::INVAL)?;
         if count > IOV_MAX {
             return Err(Errno::INVAL);
         }
-        let raw = self.bytes(ptr, count * abi::IOVEC_SIZE)?;
-        Ok(raw
-            .chunks_exact(abi::IOVEC_SIZE)
-            .map(|c| {
-                let buf = u32::from_le_bytes([c[0], c[1], c[2], c[3]]) as i32;
-                let len = u32::from_le_bytes([c[4], c[5], c[6], c[7]]) as usize;
-                (buf, len)
-            })
-            .collect())
+        self.bytes(ptr, count * abi::IOVEC_SIZE)?;
+        Ok(count)
+    }
+
+    /// Entry `i` of the `iovec` array at `ptr`: its (pointer, length). The
+    /// array is re-read for each entry, since writing into a buffer may
+    /// have overwritten it.
+    fn iovec(&self, ptr: i32, i: usize) -> Result<(i32, usize), Errno> {
+        let c = self.bytes(ptr.wrapping_add((i * abi::IOVEC_SIZE) as i32), abi::IOVEC_SIZE)?;
+        let buf = u32::from_le_bytes([c[0], c[1], c[2], c[3]]) as i32;
+        let len = u32::from_le_bytes([c[4], c[5], c[6], c[7]]) as usize;
+        Ok((buf, len))
     }
 }
 
@@ -214,7 +217,8 @@ fn read_iovecs(
     state.fds.get(fd)?.require(rights::FD_READ)?;
     let file = file_of(state, fd)?;
     let mut total = 0usize;
-    for (buf, len) in mem.iovecs(iovs, iovs_len)? {
+    for i in 0..mem.iovec_count(iovs, iovs_len)? {
+        let (buf, len) = mem.iovec(iovs, i)?;
         let dest = mem.bytes_mut(buf, len)?;
         let n = match state.platform.read(file, dest, offset) {
             Ok(n) => n,
@@ -242,7 +246,8 @@ fn write_iovecs(
     state.fds.get(fd)?.require(rights::FD_WRITE)?;
     let file = file_of(state, fd)?;
     let mut total = 0usize;
-    for (buf, len) in mem.iovecs(iovs, iovs_len)? {
+    for i in 0..mem.iovec_count(iovs, iovs_len)? {
+        let (buf, len) = mem.iovec(iovs, i)?;
         let src = mem.bytes(buf, len)?;
         let n = match state.platform.write(file, src, offset) {
             Ok(n) => n,
