@@ -41,7 +41,7 @@ dmesg | grep -q 'cervus: instance [0-9]* (logger): a warning from wasm' || fail 
 ok "lines reach dmesg, prefixed with the instance and the resource's prefix"
 
 expect_status 134 "closing a resource that is not open is fatal, as the spec says" -- cvctl run cwa-badclose.wasm
-expect_grep 'resource_close: resource 7 is not open' err "and the trap says why"
+expect_grep 'resource_close: resource 7 is not open in function 1 \(main\)' err "and the trap says why and where"
 
 # Two apps talk over ipc-broadcast://.
 cvctl run cwa-bcast-recv.wasm -- news > recv1.out &

@@ -26,6 +26,7 @@ pub mod cwa;
 pub mod guest_memory;
 pub mod hostcalls;
 pub mod instance;
+pub mod instrument;
 pub mod ipc;
 pub mod platform;
 pub mod registry;

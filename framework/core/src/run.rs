@@ -20,6 +20,7 @@ use wasmi::{
 
 use crate::hostcalls::{self, Capabilities};
 use crate::instance::{HostState, InstanceLimits};
+use crate::instrument;
 use crate::ipc::Broadcasts;
 use crate::platform::{Clock, Platform};
 use crate::registry::{Control, InstanceId, Registration};
@@ -72,7 +73,11 @@ pub fn run(
         });
     }
     let engine = Engine::new(&engine_config());
-    let module = Module::new(&engine, request.wasm).map_err(|e| error(ErrorKind::InvalidModule, &e))?;
+    let module = match instrument::instrument(request.wasm).map(|w| Module::new(&engine, &w)) {
+        Some(Ok(module)) => module,
+        // Report errors against the module as it was given.
+        _ => Module::new(&engine, request.wasm).map_err(|e| error(ErrorKind::InvalidModule, &e))?,
+    };
     // From here on the instance holds host files, tagged with its id. The
     // guard is declared before the store, so it clears the record only after
     // the store (and every file it holds) is dropped.
@@ -111,7 +116,21 @@ pub fn run(
     let (entry, returns_status) = entry_point(&instance, &store)?;
 
     registration.set_state(InstanceState::Running);
-    Ok(run_slices(&mut store, &instance, entry, returns_status, limits.slice, registration.id()))
+    let mut report = run_slices(&mut store, &instance, entry, returns_status, limits.slice, registration.id());
+    if let Outcome::Trapped(trap) = &mut report.outcome {
+        trap.message = trap::locate(&trap.message, current_function(&store, &instance), request.wasm);
+    }
+    Ok(report)
+}
+
+/// The function that was running when the instance stopped (see
+/// `instrument`), if known.
+fn current_function(store: &Store<HostState>, instance: &Instance) -> Option<u32> {
+    let global = instance.get_global(store, instrument::CURRENT_FUNCTION)?;
+    match global.get(store) {
+        Val::I32(index) if index >= 0 => Some(index as u32),
+        _ => None,
+    }
 }
 
 /// Clears the platform's record of the running instance when dropped.

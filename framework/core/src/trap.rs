@@ -3,9 +3,10 @@
 //! How a wasmi error ends a run.
 
 use cervus_hostcalls::message;
-use cervus_hostcalls::protocol::{Outcome, Trap, TrapCode};
+use cervus_hostcalls::protocol::{Message, Outcome, Trap, TrapCode};
 
 use crate::instance::Stop;
+use crate::instrument;
 
 /// The outcome of a call that failed with `error`.
 pub(crate) fn outcome(error: &wasmi::Error) -> Outcome {
@@ -36,5 +37,17 @@ fn trap_code(code: wasmi::TrapCode) -> TrapCode {
         W::GrowthOperationLimited => TrapCode::GrowthLimited,
         // Fuel is resumed, never a trap; anything newer is the host's business.
         _ => TrapCode::Host,
+    }
+}
+
+/// Adds where a trap happened to its message: the function's index, and
+/// its name when the module has a `name` section.
+pub(crate) fn locate(message: &Message, function: Option<u32>, wasm: &[u8]) -> Message {
+    match function {
+        None => message.clone(),
+        Some(index) => match instrument::function_name(wasm, index) {
+            Some(name) => message!("{message} in function {index} ({name})"),
+            None => message!("{message} in function {index}"),
+        },
     }
 }
