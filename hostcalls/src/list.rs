@@ -25,7 +25,7 @@
 ///
 /// Import modules, and who gets them:
 /// - `cervus`: every instance. Basic output.
-/// - `cwa`: apps. CommonWA (see `doc/commonwa.md` for the exact semantics);
+/// - `cwa`: apps. CommonWA (see `ABI.md` for the exact semantics);
 ///   errors are CommonWA's -1 unknown, -2 invalid argument, -3 permission
 ///   denied, -4 not found.
 /// - `cervus_test`: only when the kernel module was loaded with

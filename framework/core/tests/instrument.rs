@@ -143,23 +143,25 @@ fn execute(wasm: &[u8]) -> Run {
 
 #[test]
 fn instrumentation_preserves_validity_and_behaviour_of_random_modules() {
-    let mut config = wasm_smith::Config::default();
-    config.max_imports = 0;
-    config.min_funcs = 1;
-    config.max_funcs = 8;
-    config.export_everything = true;
-    config.simd_enabled = false;
-    config.relaxed_simd_enabled = false;
-    config.threads_enabled = false;
-    config.exceptions_enabled = false;
-    config.gc_enabled = false;
-    config.memory64_enabled = false;
-    config.tail_call_enabled = false;
-    config.custom_page_sizes_enabled = false;
-    config.wide_arithmetic_enabled = false;
-    config.max_memory32_bytes = 1 << 20;
-    config.max_tables = 2;
-    config.max_table_elements = 1000;
+    let config = wasm_smith::Config {
+        max_imports: 0,
+        min_funcs: 1,
+        max_funcs: 8,
+        export_everything: true,
+        simd_enabled: false,
+        relaxed_simd_enabled: false,
+        threads_enabled: false,
+        exceptions_enabled: false,
+        gc_enabled: false,
+        memory64_enabled: false,
+        tail_call_enabled: false,
+        custom_page_sizes_enabled: false,
+        wide_arithmetic_enabled: false,
+        max_memory32_bytes: 1 << 20,
+        max_tables: 2,
+        max_table_elements: 1000,
+        ..wasm_smith::Config::default()
+    };
     let mut seed = 0x5eed_u64;
     let mut checked = 0;
     for _ in 0..1000 {

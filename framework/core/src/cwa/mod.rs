@@ -3,7 +3,7 @@
 //! CommonWA, import module `cwa`.
 //!
 //! Semantics follow the CommonWA spec and the original Cervus where the spec
-//! is silent (see `doc/commonwa.md`): errors are negative codes, -1 unknown,
+//! is silent (see `hostcalls/ABI.md`): errors are negative codes, -1 unknown,
 //! -2 invalid argument, -3 permission denied, -4 not found, then Cervus's own
 //! codes (`cervus_hostcalls::Errno`). Closing a resource that is not open is
 //! fatal, as the spec says; every other bad argument returns a code.
