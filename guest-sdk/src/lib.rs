@@ -22,12 +22,16 @@ extern crate alloc;
 extern crate std;
 
 pub mod cwa;
+pub mod driver;
 pub mod io;
 #[cfg(all(feature = "panic-handler", not(feature = "std"), target_family = "wasm"))]
 mod panic;
 pub mod raw;
 
 pub use cervus_hostcalls::Errno;
+
+#[doc(hidden)]
+pub use cervus_hostcalls as __hostcalls;
 
 /// Turns a hostcall's `i32` result into `Ok(value)` or `Err(Errno)`.
 pub fn check(ret: i32) -> Result<u32, Errno> {

@@ -21,6 +21,7 @@
 extern crate alloc;
 
 pub mod device;
+pub mod driver;
 pub mod errno;
 mod list;
 #[cfg(feature = "alloc")]

@@ -28,6 +28,8 @@
 /// - `cwa`: apps. CommonWA (see `ABI.md` for the exact semantics);
 ///   errors are CommonWA's -1 unknown, -2 invalid argument, -3 permission
 ///   denied, -4 not found.
+/// - `cervus_drv`: drivers. Capabilities for the one device a driver is
+///   bound to; see [`crate::driver`] and `ABI.md`.
 /// - `cervus_test`: only when the kernel module was loaded with
 ///   `test_hooks=1`. Fault injection for the test suite.
 ///
@@ -93,6 +95,98 @@ macro_rules! foreach_hostcall {
             "cwa" fn io_get_stdout() -> i32;
             /// Opens the caller's standard error as a new resource.
             "cwa" fn io_get_stderr() -> i32;
+
+            /// Reads `width` (1, 2, 4) bytes of the device's PCI configuration
+            /// space at `offset`; returns the value (>= 0) or an error.
+            /// `OutOfBounds` past 4 KiB, `Misaligned`, `InvalidArgument` for
+            /// another width.
+            "cervus_drv" fn pci_config_read(offset: i32, width: i32) -> i64;
+            /// Writes PCI configuration space. Only the command register
+            /// (offset 4, width 2) may be written, and only its I/O space,
+            /// memory space, bus master and INTx-disable bits; anything else
+            /// is `PermissionDenied`.
+            "cervus_drv" fn pci_config_write(offset: i32, width: i32, value: i32) -> i32;
+            /// Maps memory BAR `bar` (0-5); returns an MMIO handle.
+            /// `NotFound` if the BAR is absent or I/O space.
+            "cervus_drv" fn mmio_map(bar: i32) -> i32;
+            /// The size in bytes of an MMIO handle's BAR.
+            "cervus_drv" fn mmio_size(mmio: i32) -> i64;
+            /// Reads `width` (1, 2, 4, 8) bytes at `offset` of the BAR into
+            /// the little-endian `u64` at `value_ptr`. `BadHandle`,
+            /// `OutOfBounds`, `Misaligned`, `InvalidArgument` (width).
+            "cervus_drv" fn mmio_read(mmio: i32, offset: i64, width: i32, value_ptr: i32) -> i32;
+            /// Writes the low `width` bytes of `value` at `offset` of the BAR.
+            "cervus_drv" fn mmio_write(mmio: i32, offset: i64, width: i32, value: i64) -> i32;
+            /// Runs `count` (at most 256) MMIO operations of 16 bytes each at
+            /// `ops_ptr` (see [`crate::driver::MmioOp`]), in order, after
+            /// checking them all; reads store their value in place.
+            "cervus_drv" fn mmio_batch(mmio: i32, ops_ptr: i32, count: i32) -> i32;
+            /// Declares how many address bits the device can use for DMA
+            /// (32 to 64, or fewer for limited devices such as QEMU's `edu`,
+            /// 28); buffers are then allocated below that limit. Call before
+            /// `dma_alloc`.
+            "cervus_drv" fn dma_set_mask(bits: i32) -> i32;
+            /// Allocates a coherent DMA buffer of `size` bytes (rounded up to
+            /// pages) within the driver's quota; returns a DMA handle.
+            "cervus_drv" fn dma_alloc(size: i64) -> i32;
+            /// Releases a DMA buffer. Its memory is returned to the kernel
+            /// only once the device can no longer reach it (bus mastering off,
+            /// or the driver unloaded); it counts against the quota until then.
+            "cervus_drv" fn dma_free(dma: i32) -> i32;
+            /// The address the device uses for a DMA buffer.
+            "cervus_drv" fn dma_bus_addr(dma: i32) -> i64;
+            /// The size of a DMA buffer.
+            "cervus_drv" fn dma_size(dma: i32) -> i64;
+            /// Copies `len` bytes from linear memory at `src` into the buffer
+            /// at `offset`.
+            "cervus_drv" fn dma_write(dma: i32, offset: i64, src: i32, len: i32) -> i32;
+            /// Copies `len` bytes of the buffer at `offset` to linear memory
+            /// at `dst`.
+            "cervus_drv" fn dma_read(dma: i32, offset: i64, dst: i32, len: i32) -> i32;
+            /// Memory barrier between the driver's view of DMA buffers and
+            /// the device's: 0 full, 1 read, 2 write.
+            "cervus_drv" fn dma_barrier(kind: i32) -> i32;
+            /// Allocates between `min` and `max` interrupt vectors of the kinds
+            /// in `kinds` (1 MSI-X, 2 MSI, 4 INTx), preferring in that order.
+            /// Returns the vector count; [`crate::driver::irq_mode`] says which.
+            "cervus_drv" fn irq_alloc(kinds: i32, min: i32, max: i32) -> i32;
+            /// The interrupt mode in use: 0 none, 1 MSI-X, 2 MSI, 4 INTx.
+            "cervus_drv" fn irq_mode() -> i32;
+            /// How the host's hard handler recognises and acknowledges an
+            /// INTx interrupt: read `width` bytes at `status_offset` of the
+            /// MMIO handle's BAR (zero: not ours); then, if `ack_offset` >= 0,
+            /// write that value to `ack_offset`. Required before INTx events
+            /// are delivered; the status reaches the driver with the event.
+            "cervus_drv" fn irq_intx_config(mmio: i32, status_offset: i64, ack_offset: i64, width: i32) -> i32;
+            /// Frees the interrupt vectors.
+            "cervus_drv" fn irq_free() -> i32;
+            /// Sleeps `us` microseconds (at most one second per call).
+            "cervus_drv" fn sleep_us(us: i64) -> i32;
+            /// Monotonic time in nanoseconds.
+            "cervus_drv" fn now_ns() -> i64;
+            /// Arms timer `id` (0-7): `cervus_timer(id)` runs after
+            /// `delay_us`, then every `period_us` if that is > 0.
+            "cervus_drv" fn timer_start(id: i32, delay_us: i64, period_us: i64) -> i32;
+            /// Disarms timer `id`.
+            "cervus_drv" fn timer_stop(id: i32) -> i32;
+            /// Logs a line (level 3 error, 4 warning, 6 info), prefixed with
+            /// the driver's name; rate-limited.
+            "cervus_drv" fn log(level: i32, ptr: i32, len: i32) -> i32;
+            /// Registers the character device `/dev/NAME` (one per driver):
+            /// its open, read, write, ioctl, poll and release reach the
+            /// driver's `cervus_chr_*` exports.
+            "cervus_drv" fn chrdev_register(name_ptr: i32, name_len: i32) -> i32;
+            /// Sets the device's readiness for `poll()` (1 readable, 4
+            /// writable) and wakes readers and pollers waiting for it.
+            "cervus_drv" fn chrdev_set_ready(mask: i32) -> i32;
+            /// During `cervus_chr_write` or `cervus_chr_ioctl`: copies up to
+            /// `len` bytes of the caller's buffer, from `offset`, to linear
+            /// memory at `dst`; returns the count.
+            "cervus_drv" fn user_read(offset: i32, dst: i32, len: i32) -> i32;
+            /// During `cervus_chr_read` or `cervus_chr_ioctl`: copies `len`
+            /// bytes from linear memory at `src` to the caller's buffer at
+            /// `offset`; returns the count.
+            "cervus_drv" fn user_write(offset: i32, src: i32, len: i32) -> i32;
         }
     };
 }
@@ -220,6 +314,7 @@ mod tests {
         list.extend(foreach_wasi_hostcall!(collect));
         assert_eq!(list.iter().filter(|h| h.0 == "wasi_snapshot_preview1").count(), 46);
         assert_eq!(list.iter().filter(|h| h.0 == "cwa").count(), 18);
+        assert_eq!(list.iter().filter(|h| h.0 == "cervus_drv").count(), 28);
         let mut seen = Vec::new();
         for (module, name, params, ret) in list.iter() {
             assert!(!seen.contains(&(module, name)), "duplicate {module}.{name}");

@@ -95,6 +95,49 @@ pub enum Request<'a> {
         /// The instance's id.
         instance: u32,
     },
+    /// Load a driver and bind it to a device (CAP_SYS_ADMIN only). Answered
+    /// with [`Reply::Done`] or [`Reply::Error`].
+    DriverLoad(#[serde(borrow)] DriverLoadRequest<'a>),
+    /// Stop a driver and give its device back (CAP_SYS_ADMIN only).
+    DriverUnload {
+        /// The driver's name.
+        name: &'a str,
+    },
+    /// The loaded drivers. Answered with [`Reply::Drivers`].
+    DriverList,
+}
+
+/// A PCI address.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PciAddress {
+    /// Domain.
+    pub domain: u16,
+    /// Bus.
+    pub bus: u8,
+    /// Device (0-31).
+    pub device: u8,
+    /// Function (0-7).
+    pub function: u8,
+}
+
+/// Parameters of [`Request::DriverLoad`].
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+pub struct DriverLoadRequest<'a> {
+    /// The driver's name (also its `/dev` name's default), at most
+    /// [`MAX_NAME_LEN`] bytes.
+    pub name: &'a str,
+    /// The wasm binary.
+    pub wasm: &'a [u8],
+    /// The engine to run on.
+    pub engine: EngineKind,
+    /// Bind a device with these (vendor, device) ids; if neither this nor
+    /// `slot` is given, the module's match table says.
+    pub pci_id: Option<(u16, u16)>,
+    /// Bind the device at this address.
+    pub slot: Option<PciAddress>,
+    /// Take the device from the driver it is bound to (it gets it back when
+    /// this driver is unloaded).
+    pub rebind: bool,
 }
 
 /// Which engine runs an instance.
@@ -189,7 +232,21 @@ impl<'a> Request<'a> {
     /// Checks every borrowed field against its bound.
     pub fn check(&self) -> Result<(), RequestError> {
         match self {
-            Request::Info | Request::List | Request::Kill { .. } => Ok(()),
+            Request::Info | Request::List | Request::Kill { .. } | Request::DriverList => Ok(()),
+            Request::DriverUnload { name } => {
+                if !name.is_empty() && name.len() <= MAX_NAME_LEN {
+                    Ok(())
+                } else {
+                    Err(RequestError::Bounds)
+                }
+            }
+            Request::DriverLoad(load) => {
+                let name_ok = !load.name.is_empty()
+                    && load.name.len() <= MAX_NAME_LEN
+                    && load.name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+                let slot_ok = load.slot.is_none_or(|s| s.device < 32 && s.function < 8);
+                if name_ok && slot_ok { Ok(()) } else { Err(RequestError::Bounds) }
+            }
             Request::Run(run) => {
                 let name_ok = !run.name.is_empty() && run.name.len() <= MAX_NAME_LEN && !run.name.contains('\0');
                 let args_ok = run.args.iter().all(|a| a.len() <= MAX_ARG_LEN && !a.contains('\0'));
@@ -213,6 +270,8 @@ pub enum Reply {
     Error(ErrorReply),
     /// Answer to [`Request::List`].
     List(ReplyList<InstanceInfo>),
+    /// Answer to [`Request::DriverList`].
+    Drivers(ReplyList<DriverInfo>),
     /// The request was carried out.
     Done,
 }
@@ -305,6 +364,51 @@ pub struct Limits {
     pub memory_limit: u64,
     /// Fuel per execution slice; the engine yields the CPU between slices.
     pub exec_slice: u64,
+}
+
+/// Whether a driver runs.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub enum DriverStatus {
+    /// Handling its device.
+    Running,
+    /// Stopped by a fault; its device is quiesced. Unload it (or load it
+    /// again) to release the device.
+    Dead,
+}
+
+/// One line of `cvctl driver list`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DriverInfo {
+    /// The driver's instance id.
+    pub id: u32,
+    /// Its name.
+    pub name: String<MAX_NAME_LEN>,
+    /// The engine running it.
+    pub engine: EngineKind,
+    /// The device's PCI address, `DDDD:BB:DD.F`.
+    pub device: String<16>,
+    /// PCI vendor id.
+    pub vendor: u16,
+    /// PCI device id.
+    pub device_id: u16,
+    /// Running or dead.
+    pub status: DriverStatus,
+    /// Why it stopped, if it did.
+    pub reason: Message,
+    /// `cervus_irq` calls.
+    pub irq_events: u64,
+    /// Hard interrupts coalesced into them.
+    pub irqs: u64,
+    /// `cervus_timer` calls.
+    pub timer_events: u64,
+    /// Character-device calls.
+    pub chr_calls: u64,
+    /// MMIO accesses.
+    pub mmio_ops: u64,
+    /// DMA bytes held.
+    pub dma_bytes: u64,
+    /// Fuel consumed.
+    pub fuel_used: u64,
 }
 
 /// How a run ended.
@@ -424,6 +528,12 @@ pub enum ErrorKind {
     Preopen,
     /// The engine is not built into this module.
     EngineUnavailable,
+    /// No suitable device, or it could not be bound.
+    Device,
+    /// A driver of that name is loaded.
+    Exists,
+    /// The driver's probe failed.
+    Probe,
     /// Anything else.
     Internal,
 }
@@ -442,6 +552,9 @@ impl ErrorKind {
             ErrorKind::PermissionDenied => "permission denied",
             ErrorKind::Preopen => "cannot preopen directory",
             ErrorKind::EngineUnavailable => "engine unavailable",
+            ErrorKind::Device => "device unavailable",
+            ErrorKind::Exists => "already loaded",
+            ErrorKind::Probe => "probe failed",
             ErrorKind::Internal => "internal error",
         }
     }
@@ -466,7 +579,9 @@ pub fn encode_request<'b>(request: &Request<'_>, buf: &'b mut [u8]) -> Result<&'
 pub fn request_size_bound(request: &Request<'_>) -> usize {
     const OVERHEAD: usize = 32;
     match request {
-        Request::Info | Request::List | Request::Kill { .. } => OVERHEAD,
+        Request::Info | Request::List | Request::Kill { .. } | Request::DriverList => OVERHEAD,
+        Request::DriverUnload { name } => OVERHEAD + name.len(),
+        Request::DriverLoad(load) => OVERHEAD + 10 + load.name.len() + 10 + load.wasm.len() + 32,
         Request::Run(run) => {
             let strings = |list: &[&str]| 10 + list.iter().map(|s| 10 + s.len()).sum::<usize>();
             OVERHEAD

@@ -25,8 +25,14 @@ fn main() {
     let wasm = std::fs::read(path).expect("cannot read the wasm file");
     let platform: &'static StdPlatform = Box::leak(Box::new(StdPlatform::inheriting_stdio()));
     let limits = Limits { max_instances: 1, memory_limit: 64 << 20, exec_slice: 1_000_000 };
-    let config =
-        Config { limits, max_files: 1024, test_hooks: false, module_version: cervus_core::runtime::short("host") };
+    let config = Config {
+        limits,
+        max_files: 1024,
+        test_hooks: false,
+        driver_budget: 10_000_000,
+        dma_quota: 1 << 20,
+        module_version: cervus_core::runtime::short("host"),
+    };
     let runtime = Runtime::new(platform, config).expect("runtime");
     let env: Vec<String> = std::env::vars().map(|(k, v)| format!("{k}={v}")).collect();
     let mut run = RunRequest::new("host", &wasm);

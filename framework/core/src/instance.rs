@@ -134,6 +134,8 @@ pub struct HostState {
     pub(crate) limits: InstanceLimits,
     pub(crate) store_limits: StoreLimits,
     pub(crate) log_budget: RateLimit,
+    /// For drivers: the device and capabilities.
+    pub(crate) driver: Option<crate::driver::state::DriverState>,
 }
 
 impl HostState {
@@ -166,6 +168,7 @@ impl HostState {
             limits,
             store_limits,
             log_budget: RateLimit::new(),
+            driver: None,
         }
     }
 

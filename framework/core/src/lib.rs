@@ -23,6 +23,10 @@ extern crate alloc;
 extern crate std;
 
 pub mod cwa;
+pub mod driver;
+mod exec;
+#[cfg(feature = "std")]
+pub mod fake_edu;
 pub mod guest_memory;
 pub mod hostcalls;
 pub mod instance;

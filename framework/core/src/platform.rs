@@ -30,10 +30,13 @@ impl SysError {
     pub const EBUSY: SysError = SysError(16);
     pub const EEXIST: SysError = SysError(17);
     pub const EXDEV: SysError = SysError(18);
+    pub const ENODEV: SysError = SysError(19);
     pub const ENOTDIR: SysError = SysError(20);
     pub const EISDIR: SysError = SysError(21);
     pub const EINVAL: SysError = SysError(22);
     pub const EMFILE: SysError = SysError(24);
+    /// Inappropriate ioctl for device.
+    pub const ENOTTY: SysError = SysError(25);
     pub const EFBIG: SysError = SysError(27);
     pub const ENOSPC: SysError = SysError(28);
     pub const ESPIPE: SysError = SysError(29);
@@ -329,4 +332,7 @@ pub trait Platform: Sync {
     /// Records which instance the calling task is executing, so that a fault
     /// (an engine panic) can be pinned on it. `None` when it stops.
     fn set_running(&self, instance: Option<InstanceId>);
+
+    /// Device access, for drivers.
+    fn devices(&self) -> &dyn crate::driver::Devices;
 }

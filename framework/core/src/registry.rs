@@ -130,7 +130,7 @@ impl Registry {
 
     /// Claims a slot for a new instance. The slot is released when the
     /// returned registration is dropped.
-    pub fn register(&self, who: Identity<'_>) -> Result<Registration<'_>, RegisterError> {
+    pub fn register(self: &Arc<Self>, who: Identity<'_>) -> Result<Registration, RegisterError> {
         let control = Arc::new(Control::default());
         let mut name = String::new();
         for c in who.name.chars() {
@@ -155,7 +155,7 @@ impl Registry {
         slots[index] = Some(slot);
         drop(slots);
         self.started.fetch_add(1, Ordering::Relaxed);
-        Ok(Registration { registry: self, index, id, control })
+        Ok(Registration { registry: self.clone(), index, id, control })
     }
 
     /// Number of live instances.
@@ -241,14 +241,14 @@ impl Registry {
 }
 
 /// A claimed slot; dropping it releases the slot.
-pub struct Registration<'r> {
-    registry: &'r Registry,
+pub struct Registration {
+    registry: Arc<Registry>,
     index: usize,
     id: InstanceId,
     control: Arc<Control>,
 }
 
-impl Registration<'_> {
+impl Registration {
     /// The instance's id.
     pub fn id(&self) -> InstanceId {
         self.id
@@ -265,7 +265,7 @@ impl Registration<'_> {
     }
 }
 
-impl Drop for Registration<'_> {
+impl Drop for Registration {
     fn drop(&mut self) {
         self.registry.release(self.index, self.id);
     }
@@ -286,9 +286,13 @@ mod tests {
         }
     }
 
+    fn registry(n: usize) -> Arc<Registry> {
+        Arc::new(Registry::new(n).unwrap())
+    }
+
     #[test]
     fn slots_are_bounded_and_released() {
-        let r = Registry::new(2).unwrap();
+        let r = registry(2);
         let a = r.register(who("a", 0)).unwrap();
         let b = r.register(who("b", 1000)).unwrap();
         assert_eq!(r.register(who("c", 0)).err(), Some(RegisterError::Full));
@@ -302,7 +306,7 @@ mod tests {
 
     #[test]
     fn list_shows_counters_and_state() {
-        let r = Registry::new(4).unwrap();
+        let r = registry(4);
         let a = r.register(who("app", 1000)).unwrap();
         a.set_state(InstanceState::Running);
         a.control().memory_bytes.store(65536, Ordering::Relaxed);
@@ -316,7 +320,7 @@ mod tests {
 
     #[test]
     fn only_the_owner_or_an_admin_may_kill() {
-        let r = Registry::new(4).unwrap();
+        let r = registry(4);
         let a = r.register(who("app", 1000)).unwrap();
         let mut interrupted = None;
         let stranger = Actor { uid: 1001, sys_admin: false };
@@ -337,7 +341,7 @@ mod tests {
 
     #[test]
     fn a_dead_instance_frees_its_slot_and_its_late_guard_is_harmless() {
-        let r = Registry::new(1).unwrap();
+        let r = registry(1);
         let a = r.register(who("victim", 0)).unwrap();
         assert_eq!(r.remove_dead(a.id()).as_deref(), Some("victim"));
         assert_eq!(r.state(a.id()), None);

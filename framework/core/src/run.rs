@@ -9,21 +9,20 @@
 use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::sync::atomic::Ordering;
 
 use cervus_hostcalls::message;
 use cervus_hostcalls::protocol::{EngineKind, ErrorKind, ErrorReply, InstanceState, Outcome, RunReport, RunRequest};
 use wasmi::{
-    CompilationMode, Config, Engine, Func, FuncType, Instance, Linker, Module, ResumableCall, Store,
-    StoreLimitsBuilder, Val, ValType,
+    CompilationMode, Config, Engine, Func, FuncType, Instance, Linker, Module, Store, StoreLimitsBuilder, Val, ValType,
 };
 
+use crate::exec::{self, Ended, Policy};
 use crate::hostcalls::{self, Capabilities};
 use crate::instance::{HostState, InstanceLimits};
 use crate::instrument;
 use crate::ipc::Broadcasts;
-use crate::platform::{Clock, Platform};
-use crate::registry::{Control, InstanceId, Registration};
+use crate::platform::Platform;
+use crate::registry::{InstanceId, Registration};
 use crate::trap;
 use crate::wasi;
 
@@ -47,9 +46,12 @@ const ENTRY_POINTS: [&str; 2] = ["_start", "__app_main"];
 fn engine_config() -> Config {
     let mut config = Config::default();
     config.consume_fuel(true);
-    // Validate everything up front (so a bad module is refused at load), and
-    // translate function bodies on first call.
-    config.compilation_mode(CompilationMode::LazyTranslation);
+    // Validate and translate everything up front: a bad module is refused
+    // at load, and no call pays for translation. (wasmi charges lazy
+    // translation to the caller's fuel, and a translation that runs out of
+    // fuel inside a call is an error, not a resumable pause: with lazy
+    // modes, a function first called near the end of a slice would trap.)
+    config.compilation_mode(CompilationMode::Eager);
     config
 }
 
@@ -57,11 +59,24 @@ fn error(kind: ErrorKind, err: &dyn core::fmt::Display) -> ErrorReply {
     ErrorReply { kind, message: message!("{err}") }
 }
 
+/// Validates and compiles a module, with trap attribution (see
+/// `instrument`), in an engine of its own.
+#[expect(clippy::result_large_err, reason = "replies are bounded inline values, built without allocating")]
+pub(crate) fn compile(wasm: &[u8]) -> Result<(Engine, Module), ErrorReply> {
+    let engine = Engine::new(&engine_config());
+    let module = match instrument::instrument(wasm).map(|w| Module::new(&engine, &w)) {
+        Some(Ok(module)) => module,
+        // Report errors against the module as it was given.
+        _ => Module::new(&engine, wasm).map_err(|e| error(ErrorKind::InvalidModule, &e))?,
+    };
+    Ok((engine, module))
+}
+
 /// Runs `request` to completion as instance `registration`.
 #[expect(clippy::result_large_err, reason = "replies are bounded inline values, built without allocating")]
 pub fn run(
     platform: &'static dyn Platform,
-    registration: &Registration<'_>,
+    registration: &Registration,
     request: &RunRequest<'_>,
     limits: RunLimits,
     broadcasts: &Arc<Broadcasts>,
@@ -72,12 +87,7 @@ pub fn run(
             message: message!("engine `{}` is not built into this module", request.engine.name()),
         });
     }
-    let engine = Engine::new(&engine_config());
-    let module = match instrument::instrument(request.wasm).map(|w| Module::new(&engine, &w)) {
-        Some(Ok(module)) => module,
-        // Report errors against the module as it was given.
-        _ => Module::new(&engine, request.wasm).map_err(|e| error(ErrorKind::InvalidModule, &e))?,
-    };
+    let (engine, module) = compile(request.wasm)?;
     // From here on the instance holds host files, tagged with its id. The
     // guard is declared before the store, so it clears the record only after
     // the store (and every file it holds) is dropped.
@@ -143,18 +153,22 @@ impl Drop for RunningGuard {
 }
 
 /// A short description of a Linux errno, for messages.
-fn sys_error_text(errno: i32) -> &'static str {
+pub(crate) fn sys_error_text(errno: i32) -> &'static str {
     match errno {
         1 => "operation not permitted",
         2 => "no such file or directory",
+        12 => "out of memory",
         13 => "permission denied",
+        16 => "device or resource busy",
+        19 => "no such device",
         20 => "not a directory",
+        22 => "invalid argument",
         40 => "too many levels of symbolic links",
-        _ => "cannot open",
+        _ => "failed",
     }
 }
 
-fn instantiation_error(e: &wasmi::Error) -> ErrorReply {
+pub(crate) fn instantiation_error(e: &wasmi::Error) -> ErrorReply {
     use wasmi::errors::{ErrorKind as W, InstantiationError as I};
     let kind = match e.kind() {
         W::Instantiation(
@@ -194,15 +208,6 @@ fn entry_point(instance: &Instance, store: &Store<HostState>) -> Result<(Func, b
     Err(ErrorReply { kind: ErrorKind::NoEntryPoint, message: message!("the module exports none of {ENTRY_POINTS:?}") })
 }
 
-/// Publishes the instance's counters for `cvctl ps`.
-fn account(control: &Control, store: &Store<HostState>, instance: &Instance, fuel_used: u64, cpu_ns: u64) {
-    control.fuel_used.store(fuel_used, Ordering::Relaxed);
-    control.cpu_ns.store(cpu_ns, Ordering::Relaxed);
-    if let Some(memory) = instance.get_memory(store, "memory") {
-        control.memory_bytes.store(memory.data_size(store) as u64, Ordering::Relaxed);
-    }
-}
-
 fn run_slices(
     store: &mut Store<HostState>,
     instance: &Instance,
@@ -211,45 +216,15 @@ fn run_slices(
     slice: u64,
     id: InstanceId,
 ) -> RunReport {
-    let platform = store.data().platform;
-    let control = store.data().control.clone();
     let mut results = [Val::I32(0)];
     let results = if returns_status { &mut results[..] } else { &mut results[..0] };
-    let mut fuel_used = 0u64;
-    let mut cpu_ns = 0u64;
-    let mut slices = 1u64;
-    let mut given = slice;
-    // Cannot fail: fuel metering is enabled in `engine_config`.
-    let _ = store.set_fuel(given);
-    let mut started = platform.now(Clock::ThreadCpu);
-    let mut call = entry.call_resumable(&mut *store, &[], results);
-    let outcome = loop {
-        fuel_used += given.saturating_sub(store.get_fuel().unwrap_or(0));
-        cpu_ns += platform.now(Clock::ThreadCpu).saturating_sub(started);
-        account(&control, store, instance, fuel_used, cpu_ns);
-        match call {
-            Ok(ResumableCall::Finished) => {
-                let status = results.first().and_then(Val::i32).unwrap_or(0);
-                break Outcome::Exited(status);
-            }
-            Ok(ResumableCall::OutOfFuel(paused)) => {
-                if let Some(by_uid) = control.kill_requested() {
-                    break Outcome::Killed { by_uid };
-                }
-                if platform.interrupted() {
-                    break Outcome::Interrupted;
-                }
-                platform.yield_now();
-                slices += 1;
-                given = slice.max(paused.required_fuel());
-                let _ = store.set_fuel(given);
-                started = platform.now(Clock::ThreadCpu);
-                call = paused.resume(&mut *store, results);
-            }
-            // Host errors of plain hostcalls end the run: exits and faults.
-            Ok(ResumableCall::HostTrap(paused)) => break trap::outcome(paused.host_error()),
-            Err(e) => break trap::outcome(&e),
-        }
+    let policy = Policy { slice, budget: None, stoppable: true };
+    let (ended, fuel_used, slices) = exec::execute(store, instance, entry, &[], results, policy);
+    let outcome = match ended {
+        Ended::Returned => Outcome::Exited(results.first().and_then(Val::i32).unwrap_or(0)),
+        Ended::Stopped(outcome) => outcome,
+        // Apps have no budget.
+        Ended::Budget(_) => Outcome::Interrupted,
     };
     RunReport { instance: id.0, outcome, fuel_used, slices }
 }

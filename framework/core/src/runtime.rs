@@ -12,6 +12,7 @@ use cervus_hostcalls::protocol::{
 };
 use heapless::String;
 
+use crate::driver::{DriverLimits, Drivers, Event};
 use crate::hostcalls::Capabilities;
 use crate::ipc::Broadcasts;
 use crate::platform::{Level, Platform};
@@ -30,6 +31,10 @@ pub struct Config {
     pub max_files: u32,
     /// Link the `cervus_test` fault-injection hostcalls.
     pub test_hooks: bool,
+    /// Fuel per call into a driver.
+    pub driver_budget: u64,
+    /// Bytes of DMA per driver.
+    pub dma_quota: usize,
     /// Version string of the embedding (the kernel module).
     pub module_version: String<32>,
 }
@@ -57,20 +62,22 @@ pub enum CallError {
 pub struct Runtime {
     platform: &'static dyn Platform,
     config: Config,
-    registry: Registry,
+    registry: Arc<Registry>,
     broadcasts: Arc<Broadcasts>,
+    drivers: Drivers,
     engine_panics: AtomicU64,
 }
 
 impl Runtime {
     /// Creates the runtime, or `None` if its tables cannot be allocated.
     pub fn new(platform: &'static dyn Platform, config: Config) -> Option<Self> {
-        let registry = Registry::new(config.limits.max_instances as usize)?;
+        let registry = Arc::new(Registry::new(config.limits.max_instances as usize)?);
         Some(Runtime {
             platform,
             config,
             registry,
             broadcasts: Arc::new(Broadcasts::new()),
+            drivers: Drivers::default(),
             engine_panics: AtomicU64::new(0),
         })
     }
@@ -84,6 +91,21 @@ impl Runtime {
             Request::Run(run) => self.run(caller, &run),
             Request::List => Reply::List(self.registry.list()),
             Request::Kill { instance } => self.kill(caller, InstanceId(instance)),
+            Request::DriverLoad(load) => self.privileged(|| {
+                let owner = (caller.uid, caller.pid);
+                let task = self.platform.current_task();
+                self.drivers
+                    .load(self.platform, &self.registry, &self.broadcasts, self.driver_limits(), owner, task, &load)
+                    .map_or_else(Reply::Error, |()| Reply::Done)
+            }),
+            Request::DriverUnload { name } => self.privileged(|| {
+                if self.drivers.unload(self.platform, name) {
+                    Reply::Done
+                } else {
+                    Reply::Error(ErrorReply { kind: ErrorKind::NotFound, message: message!("no driver {name}") })
+                }
+            }),
+            Request::DriverList => Reply::Drivers(self.drivers.list()),
         };
         encode_reply(&answer, reply).map(|r| r.len()).map_err(|_| CallError::ReplyTooLarge)
     }
@@ -104,7 +126,46 @@ impl Runtime {
         }
     }
 
+    fn driver_limits(&self) -> DriverLimits {
+        DriverLimits {
+            slice: self.config.limits.exec_slice.max(1),
+            budget: self.config.driver_budget.max(1),
+            dma_quota: self.config.dma_quota,
+            memory: self.config.limits.memory_limit,
+            test_hooks: self.config.test_hooks,
+        }
+    }
+
+    /// Runs `f` if the caller has CAP_SYS_ADMIN (whatever the device's mode).
+    fn privileged(&self, f: impl FnOnce() -> Reply) -> Reply {
+        if self.platform.capable_sys_admin() {
+            f()
+        } else {
+            Reply::Error(ErrorReply {
+                kind: ErrorKind::PermissionDenied,
+                message: message!("loading, unloading and swapping drivers needs CAP_SYS_ADMIN"),
+            })
+        }
+    }
+
+    /// Delivers `event` to driver `driver` (called by the system: interrupts,
+    /// timers, character-device calls).
+    pub fn driver_event(&self, driver: InstanceId, event: Event) -> Result<i64, crate::platform::SysError> {
+        self.drivers.event(self.platform, driver, event)
+    }
+
+    /// Unloads every driver, giving their devices back (module unload).
+    pub fn unload_drivers(&self) {
+        self.drivers.unload_all(self.platform);
+    }
+
     fn kill(&self, caller: &Caller, id: InstanceId) -> Reply {
+        if self.drivers.list().iter().any(|d| d.id == id.0) {
+            return Reply::Error(ErrorReply {
+                kind: ErrorKind::PermissionDenied,
+                message: message!("instance {id} is a driver: use `cvctl driver unload`"),
+            });
+        }
         let actor = Actor { uid: caller.uid, sys_admin: self.platform.capable_sys_admin() };
         match self.registry.kill(id, actor, |task| self.platform.interrupt_task(task)) {
             Ok(()) => Reply::Done,
@@ -153,7 +214,7 @@ impl Runtime {
             memory,
             slice: self.config.limits.exec_slice.max(1),
             max_files: self.config.max_files as usize,
-            capabilities: Capabilities { apps: true, test_hooks: self.config.test_hooks },
+            capabilities: Capabilities { apps: true, drivers: false, test_hooks: self.config.test_hooks },
         };
         match run::run(self.platform, &registration, request, limits, &self.broadcasts) {
             Ok(report) => {
@@ -175,6 +236,14 @@ impl Runtime {
     /// longer be trusted.
     pub fn engine_panicked(&self, instance: Option<InstanceId>, panic: &str) -> Reply {
         self.engine_panics.fetch_add(1, Ordering::Relaxed);
+        if let Some(id) = instance
+            && self.drivers.engine_panicked(self.platform, id, panic)
+        {
+            return Reply::Error(ErrorReply {
+                kind: ErrorKind::EnginePanic,
+                message: message!("driver instance {id} stopped: the engine panicked: {panic}"),
+            });
+        }
         let message = match instance.map(|id| (id, self.registry.remove_dead(id))) {
             Some((id, Some(name))) => {
                 self.platform.log(Level::Error, format_args!("instance {id} ({name}) killed after an engine panic"));

@@ -60,6 +60,8 @@ pub struct StdPlatform {
     next: AtomicU64,
     /// Open host files (not counting standard streams).
     pub open_files: AtomicU64,
+    /// The device drivers get: a fake `edu`.
+    pub edu: crate::fake_edu::FakeEdu,
 }
 
 fn sys(e: std::io::Error) -> SysError {
@@ -391,5 +393,9 @@ impl Platform for StdPlatform {
 
     fn set_running(&self, instance: Option<InstanceId>) {
         self.running.lock().unwrap().push(instance);
+    }
+
+    fn devices(&self) -> &dyn crate::driver::Devices {
+        &self.edu
     }
 }

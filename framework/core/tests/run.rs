@@ -194,6 +194,27 @@ fn finite_work_spanning_many_slices_completes() {
 }
 
 #[test]
+fn first_calls_anywhere_in_a_slice_do_not_trap() {
+    let (_, rt) = runtime();
+    // 300 functions, each called for the first time after a different
+    // amount of work, so some first call lands at the end of a slice.
+    let body = "(drop (i32.const 1))".repeat(40);
+    let mut wat = String::from("(module\n");
+    for i in 0..300 {
+        wat += &format!("(func $f{i} (result i32) {body} (i32.const {i}))\n");
+    }
+    wat += "(func (export \"_start\") (result i32) (local i32)\n";
+    for i in 0..300 {
+        wat += &format!(
+            "(local.set 0 (i32.const {}))(loop (local.set 0 (i32.sub (local.get 0) (i32.const 1))) (br_if 0 (local.get 0)))(drop (call $f{i}))\n",
+            1 + i * 7 % 97
+        );
+    }
+    wat += "(i32.const 0)))";
+    assert_eq!(outcome(run_wat(&rt, &wat)), Outcome::Exited(0));
+}
+
+#[test]
 fn memory_is_capped() {
     let (_, rt) = runtime();
     // 32 pages = 2 MiB > 1 MiB limit.

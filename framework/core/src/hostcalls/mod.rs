@@ -27,6 +27,8 @@ pub(crate) struct Host;
 pub struct Capabilities {
     /// `cwa` and `wasi_snapshot_preview1`: the app ABIs.
     pub apps: bool,
+    /// `cervus_drv`: device capabilities.
+    pub drivers: bool,
     /// `cervus_test`: fault injection, for the test suite only.
     pub test_hooks: bool,
 }
@@ -36,6 +38,7 @@ impl Capabilities {
         match module {
             "cervus" => true,
             "cwa" | "wasi_snapshot_preview1" => self.apps,
+            "cervus_drv" => self.drivers,
             "cervus_test" => self.test_hooks,
             _ => false,
         }

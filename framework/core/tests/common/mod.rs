@@ -16,7 +16,14 @@ pub const LIMITS: Limits = Limits { max_instances: 4, memory_limit: 1 << 20, exe
 
 pub fn runtime_with(limits: Limits, test_hooks: bool) -> (&'static StdPlatform, Runtime) {
     let platform: &'static StdPlatform = Box::leak(Box::default());
-    let config = Config { limits, max_files: 16, test_hooks, module_version: cervus_core::runtime::short("test") };
+    let config = Config {
+        limits,
+        max_files: 16,
+        test_hooks,
+        driver_budget: 10_000_000,
+        dma_quota: 1 << 20,
+        module_version: cervus_core::runtime::short("test"),
+    };
     (platform, Runtime::new(platform, config).unwrap())
 }
 

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A driver instance's capabilities and counters (part of its host state).
+
+use alloc::vec::Vec;
+
+use super::DriverLimits;
+use super::device::{DeviceId, DmaBuffer, UserBuf};
+use super::handles::HandleTable;
+
+/// A capability a driver holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cap {
+    /// A mapped memory BAR.
+    Mmio {
+        /// BAR index.
+        bar: u8,
+        /// Its size.
+        size: u64,
+    },
+    /// A DMA buffer.
+    Dma(DmaBuffer),
+}
+
+/// Counters shown by `cvctl driver list`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DriverCounters {
+    /// `cervus_irq` calls.
+    pub irq_events: u64,
+    /// Hard interrupts, coalesced into those calls.
+    pub irqs: u64,
+    /// `cervus_timer` calls.
+    pub timer_events: u64,
+    /// Character-device calls.
+    pub chr_calls: u64,
+    /// MMIO accesses.
+    pub mmio_ops: u64,
+}
+
+/// The device-facing part of a driver's host state.
+pub struct DriverState {
+    /// The bound device.
+    pub device: DeviceId,
+    /// Its capabilities.
+    pub caps: HandleTable<Cap>,
+    /// Buffers the driver freed while the device could still reach them.
+    pub quarantine: Vec<DmaBuffer>,
+    /// Bytes of DMA held, quarantine included.
+    pub dma_bytes: usize,
+    /// Most bytes of DMA it may hold.
+    pub dma_quota: usize,
+    /// What it may use.
+    pub limits: DriverLimits,
+    /// The interrupt mode (`driver::irq` kind), 0 if none.
+    pub irq_mode: i32,
+    /// Whether `/dev/NAME` is registered.
+    pub chrdev: bool,
+    /// The caller's buffer, during a character-device call.
+    pub user: Option<UserBuf>,
+    /// Counters.
+    pub counters: DriverCounters,
+}
+
+impl DriverState {
+    /// The state of a driver of device `device`.
+    pub fn new(device: DeviceId, limits: DriverLimits) -> Self {
+        DriverState {
+            device,
+            caps: HandleTable::default(),
+            quarantine: Vec::new(),
+            dma_bytes: 0,
+            dma_quota: limits.dma_quota,
+            limits,
+            irq_mode: 0,
+            chrdev: false,
+            user: None,
+            counters: DriverCounters::default(),
+        }
+    }
+}
