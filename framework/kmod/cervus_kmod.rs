@@ -8,6 +8,8 @@
 //! top-level `Kbuild`; the two talk through the C ABI in `call.rs`.
 //!
 //! - [`control`]: the `/dev/cvctl` misc device.
+//! - [`devices`]: PCI devices bound to wasm drivers, and the services the
+//!   engine uses to drive them.
 //! - [`engine`]: entering the engine on a private stack, and recovering from
 //!   an engine panic.
 //! - [`stack`]: the private stacks.
@@ -23,6 +25,7 @@ use kernel::{
 };
 
 mod control;
+mod devices;
 mod engine;
 mod host;
 mod stack;
@@ -64,28 +67,53 @@ module! {
             default: false,
             description: "Link the cervus_test fault-injection hostcalls (for the test suite only)",
         },
+        driver_budget: u64 {
+            default: 50000000,
+            description: "Fuel per call into a driver (probe, interrupt, timer, file operation); a driver exceeding it is stopped",
+        },
+        dma_quota_kib: u32 {
+            default: 4096,
+            description: "DMA memory per driver, in KiB",
+        },
     },
 }
 
 /// Upper bound of the `max_instances` parameter (what `cvctl ps` can list).
 const MAX_INSTANCES: u32 = 256;
 
-/// The module: the engine, then the control device that feeds it.
-#[pin_data]
+/// The module: the engine, device support and our PCI driver, then the
+/// control device that feeds them.
+#[pin_data(PinnedDrop)]
 struct Cervus {
-    // Drop order is field order: the device goes first, so no request can
-    // reach the engine after it is shut down.
+    // Drop order is field order: the control device goes first, so no
+    // request can reach the engine after it is shut down; the drivers are
+    // unloaded (in `drop`) before our PCI driver is unregistered.
     #[pin]
     _control: MiscDeviceRegistration<control::Control>,
+    #[pin]
+    _pci: kernel::driver::Registration<kernel::pci::Adapter<devices::WasmPci>>,
+    _devices: devices::DeviceSupport,
     _engine: engine::Engine,
 }
 
 impl kernel::InPlaceModule for Cervus {
-    fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
+    fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
             _engine: engine::Engine::start(settings()?)?,
+            _devices: devices::DeviceSupport::new()?,
+            _pci <- devices::register_pci(module),
             _control <- MiscDeviceRegistration::register(MiscDeviceOptions { name: c"cvctl" }),
         })
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for Cervus {
+    fn drop(self: Pin<&mut Self>) {
+        // Give every device back while the engine, our PCI driver and the
+        // character-device region are still there. `/dev/cvctl` is still
+        // registered, but the module is going: nobody holds it open.
+        engine::unload_drivers();
     }
 }
 
@@ -102,5 +130,7 @@ fn settings() -> Result<engine::Settings> {
         exec_slice: module_parameters::exec_slice.value(),
         max_files: module_parameters::max_files.value(),
         test_hooks: module_parameters::test_hooks.value(),
+        driver_budget: module_parameters::driver_budget.value().max(1),
+        dma_quota: u64::from(module_parameters::dma_quota_kib.value()) << 10,
     })
 }

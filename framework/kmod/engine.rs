@@ -17,12 +17,15 @@ use kernel::{
 
 use crate::call::{
     EngineCall,
+    EngineEvent,
     EngineInit,
+    OP_DRIVER_EVENT,
     OP_HEAP_STATS,
     OP_INIT,
     OP_RECOVER,
     OP_REQUEST,
     OP_SHUTDOWN,
+    OP_UNLOAD_DRIVERS,
     TRAMPOLINE_ABORTED,
     TRAMPOLINE_RETURNED, //
 };
@@ -42,6 +45,8 @@ pub(crate) struct Settings {
     pub(crate) exec_slice: u64,
     pub(crate) max_files: u32,
     pub(crate) test_hooks: bool,
+    pub(crate) driver_budget: u64,
+    pub(crate) dma_quota: u64,
 }
 
 /// Who made a request.
@@ -62,16 +67,21 @@ impl Engine {
             memory_limit: settings.memory_limit,
             exec_slice: settings.exec_slice,
             max_files: settings.max_files,
+            driver_budget: settings.driver_budget,
+            dma_quota: settings.dma_quota,
         };
         let mut call = EngineCall::new(OP_INIT);
         call.init = &init;
         run(&mut call)?;
         pr_info!(
-            "engine ready: max_instances={} memory_limit={} MiB exec_slice={} max_files={} test_hooks={}\n",
+            "engine ready: max_instances={} memory_limit={} MiB exec_slice={} max_files={} driver_budget={} \
+             dma_quota={} KiB test_hooks={}\n",
             settings.max_instances,
             settings.memory_limit >> 20,
             settings.exec_slice,
             settings.max_files,
+            settings.driver_budget,
+            settings.dma_quota >> 10,
             settings.test_hooks
         );
         Ok(Engine)
@@ -107,15 +117,45 @@ pub(crate) fn request(request: &[u8], reply: &mut [u8], caller: Caller) -> Resul
     Ok(call.reply_len.min(reply.len()))
 }
 
+/// Delivers `event` to a driver on `stack` (a fresh one if `None`);
+/// returns the event's result: a count or a negative errno.
+pub(crate) fn driver_event(stack: Option<&mut EngineStack>, mut event: EngineEvent) -> i64 {
+    let mut call = EngineCall::new(OP_DRIVER_EVENT);
+    call.event = &mut event;
+    let result = match stack {
+        Some(stack) => run_on(&mut call, stack),
+        None => EngineStack::new().and_then(|mut stack| run_on(&mut call, &mut stack)),
+    };
+    match result {
+        Ok(()) => event.result,
+        // A panicking event reports `ENODEV` in `result`; other failures
+        // (no memory for a stack) are the call's own.
+        Err(e) if event.result == 0 => i64::from(e.to_errno()),
+        Err(_) => event.result,
+    }
+}
+
+/// Unloads every driver, giving their devices back.
+pub(crate) fn unload_drivers() {
+    if let Err(e) = run(&mut EngineCall::new(OP_UNLOAD_DRIVERS)) {
+        pr_err!("unloading the drivers failed: {:?}\n", e);
+    }
+}
+
 /// Runs `call` on a private stack, recovering from an engine panic.
 fn run(call: &mut EngineCall) -> Result {
     let mut stack = EngineStack::new()?;
-    if enter(call, &mut stack)? == TRAMPOLINE_ABORTED {
+    run_on(call, &mut stack)
+}
+
+/// Runs `call` on `stack`, recovering from an engine panic.
+fn run_on(call: &mut EngineCall, stack: &mut EngineStack) -> Result {
+    if enter(call, stack)? == TRAMPOLINE_ABORTED {
         // The engine logged the panic. Let it clean up and write the reply;
         // a second panic is not retried.
         call.op = OP_RECOVER;
         call.status = 0;
-        if enter(call, &mut stack)? != TRAMPOLINE_RETURNED {
+        if enter(call, stack)? != TRAMPOLINE_RETURNED {
             pr_err!("engine panicked again while recovering\n");
             return Err(EIO);
         }

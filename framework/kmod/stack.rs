@@ -37,6 +37,10 @@ pub(crate) struct EngineStack {
     base: NonNull<u8>,
 }
 
+// SAFETY: a stack is plain memory owned by the `EngineStack`; it is used
+// by one engine call at a time, from whichever task holds it.
+unsafe impl Send for EngineStack {}
+
 fn layout() -> Layout {
     // Cannot fail: PAGE_SIZE is a power of two and STACK_SIZE a multiple of it.
     Layout::from_size_align(STACK_SIZE, PAGE_SIZE).unwrap_or(Layout::new::<u8>())

@@ -18,6 +18,11 @@
 ;;  19 raise edu interrupt bits ARG          20 trap (unreachable)
 ;;  21 loop forever                          22 dma_bus_addr handle ARG
 ;;  23 interrupts handled so far             24 dma_set_mask ARG bits
+;;  25 trap in the callbacks whose bits are set in ARG: 1 cervus_irq,
+;;     2 cervus_timer, 4 cervus_chr_open, 8 cervus_chr_read,
+;;     16 cervus_chr_write, 32 cervus_chr_release, 64 cervus_remove
+;;
+;; Reads return end of file; writes take everything.
 (module
   (import "cervus_drv" "pci_config_read" (func $pci_config_read (param i32 i32) (result i64)))
   (import "cervus_drv" "pci_config_write" (func $pci_config_write (param i32 i32 i32) (result i32)))
@@ -48,6 +53,11 @@
   (global $mmio (mut i32) (i32.const 0))
   (global $loop_in_irq (mut i32) (i32.const 0))
   (global $irqs (mut i32) (i32.const 0))
+  (global $trap_in (mut i32) (i32.const 0))
+
+  ;; Traps if callback bit `bit` was armed by operation 25.
+  (func $maybe_trap (param $bit i32)
+    (if (i32.and (global.get $trap_in) (local.get $bit)) (then unreachable)))
 
   (func $check (param i32)
     (if (i32.lt_s (local.get 0) (i32.const 0)) (then unreachable)))
@@ -61,12 +71,16 @@
     (call $check (call $irq_alloc (i32.const 6) (i32.const 1) (i32.const 1)))
     (if (i32.eq (call $irq_mode) (i32.const 4))
       (then (call $check (call $irq_intx_config (global.get $mmio) (i64.const 0x24) (i64.const 0x64) (i32.const 4)))))
+    ;; Bus mastering on: MSI messages are memory writes by the device.
+    (call $check (call $pci_config_write (i32.const 4) (i32.const 2)
+      (i32.or (i32.wrap_i64 (call $pci_config_read (i32.const 4) (i32.const 2))) (i32.const 6))))
     ;; Raise an interrupt when a factorial is done (status bit 7).
     (call $check (call $mmio_write (global.get $mmio) (i64.const 0x20) (i32.const 4) (i64.const 0x80)))
     (call $chrdev_register (i32.const 0x200) (i32.const 8)))
 
   (func (export "cervus_irq") (param $vector i32) (param $status i32) (param $count i32)
     (local $bits i32)
+    (call $maybe_trap (i32.const 1))
     (if (global.get $loop_in_irq) (then (loop $forever (br $forever))))
     (global.set $irqs (i32.add (global.get $irqs) (local.get $count)))
     ;; MSI: acknowledge what the device raised.
@@ -78,11 +92,11 @@
 
   (func $op (param $op i32) (param $arg i32) (result i32)
     (block $unknown
-      (block $24 (block $23 (block $22 (block $21 (block $20 (block $19 (block $18 (block $17
+      (block $25 (block $24 (block $23 (block $22 (block $21 (block $20 (block $19 (block $18 (block $17
       (block $16 (block $15 (block $14 (block $13 (block $12 (block $11 (block $10 (block $9
       (block $8 (block $7 (block $6 (block $5 (block $4 (block $3 (block $2 (block $1
         (br_table $unknown $1 $2 $3 $4 $5 $6 $7 $8 $9 $10 $11 $12 $13 $14 $15 $16 $17 $18 $19 $20 $21 $22 $23 $24
-                  $unknown (local.get $op)))
+                  $25 $unknown (local.get $op)))
         (return (call $mmio_read (global.get $mmio) (i64.extend_i32_s (local.get $arg)) (i32.const 4) (i32.const 0x40))))
       (return (call $mmio_read (global.get $mmio) (i64.const 0) (local.get $arg) (i32.const 0x40))))
       (return (call $mmio_read (local.get $arg) (i64.const 0) (i32.const 4) (i32.const 0x40))))
@@ -109,7 +123,25 @@
       (return (i32.wrap_i64 (call $dma_bus_addr (local.get $arg)))))
       (return (global.get $irqs)))
       (return (call $dma_set_mask (local.get $arg))))
+      (global.set $trap_in (local.get $arg))
+      (return (i32.const 0)))
     (i32.const -12))
+
+  (func (export "cervus_timer") (param i32)
+    (call $maybe_trap (i32.const 2)))
+  (func (export "cervus_chr_open") (param i32) (result i32)
+    (call $maybe_trap (i32.const 4))
+    (i32.const 0))
+  (func (export "cervus_chr_read") (param i32 i32 i64) (result i32)
+    (call $maybe_trap (i32.const 8))
+    (i32.const 0))
+  (func (export "cervus_chr_write") (param i32 i32 i64) (result i32)
+    (call $maybe_trap (i32.const 16))
+    (local.get 1))
+  (func (export "cervus_chr_release") (param i32)
+    (call $maybe_trap (i32.const 32)))
+  (func (export "cervus_remove")
+    (call $maybe_trap (i32.const 64)))
 
   (func (export "cervus_chr_ioctl") (param $file i32) (param $cmd i32) (param $len i32) (result i32)
     (local $n i32)

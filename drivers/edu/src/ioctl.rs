@@ -10,7 +10,7 @@ const fn ioc(dir: u32, nr: u32, size: usize) -> u32 {
     (dir << 30) | ((size as u32) << 16) | ((b'E' as u32) << 8) | nr
 }
 
-/// Bytes in a DMA round trip: the device's whole buffer.
+/// Bytes in a DMA round trip: the size of the device's buffer.
 pub const DMA_LEN: usize = super::regs::DMA_DEVICE_BUFFER_SIZE;
 
 /// `_IOWR('E', 1, [u8; 4096])`: sends the buffer to the device by DMA and

@@ -242,7 +242,8 @@ impl Edu {
     }
 
     /// Sends the caller's 4 KiB to the device's buffer by DMA, then back
-    /// into the second DMA buffer, and returns that.
+    /// into the second DMA buffer, and returns that. It goes in two halves
+    /// (see [`DMA_CHUNK`]), each through the start of the device's buffer.
     fn dma_round_trip(&mut self, buf: &mut UserBuffer) -> Result<i32, Errno> {
         let mut data = [0u8; ioctl::DMA_LEN];
         if buf.read(0, &mut data)? != data.len() {
@@ -251,8 +252,11 @@ impl Edu {
         self.dma_in.write(0, &data)?;
         self.dma_out.write(0, &[0; ioctl::DMA_LEN])?;
         DmaBuffer::write_barrier();
-        self.dma(self.dma_in.bus_addr(), DMA_DEVICE_BUFFER, 0)?;
-        self.dma(DMA_DEVICE_BUFFER, self.dma_out.bus_addr(), DMA_TO_RAM)?;
+        for at in (0..ioctl::DMA_LEN).step_by(DMA_CHUNK) {
+            let at = at as u64;
+            self.dma(self.dma_in.bus_addr() + at, DMA_DEVICE_BUFFER, 0)?;
+            self.dma(DMA_DEVICE_BUFFER, self.dma_out.bus_addr() + at, DMA_TO_RAM)?;
+        }
         DmaBuffer::read_barrier();
         self.dma_out.read(0, &mut data)?;
         buf.write(0, &data)?;
@@ -260,7 +264,7 @@ impl Edu {
         Ok(data.len() as i32)
     }
 
-    /// Runs one DMA transfer of the device's buffer size and waits for it.
+    /// Runs one DMA transfer of [`DMA_CHUNK`] bytes and waits for it.
     fn dma(&self, src: u64, dst: u64, direction: u64) -> Result<(), Errno> {
         if self.mmio.read(DMA_CMD)? & DMA_RUN != 0 {
             return Err(Errno::WouldBlock);
@@ -268,7 +272,7 @@ impl Edu {
         let mut ops = [
             MmioOp { write: true, width: 8, offset: DMA_SRC.offset, value: src },
             MmioOp { write: true, width: 8, offset: DMA_DST.offset, value: dst },
-            MmioOp { write: true, width: 8, offset: DMA_COUNT.offset, value: DMA_DEVICE_BUFFER_SIZE as u64 },
+            MmioOp { write: true, width: 8, offset: DMA_COUNT.offset, value: DMA_CHUNK as u64 },
             MmioOp { write: true, width: 8, offset: DMA_CMD.offset, value: DMA_RUN | direction | DMA_IRQ },
         ];
         self.mmio.batch(&mut ops)?;

@@ -51,5 +51,9 @@ pub const DMA_IRQ: u64 = 0x4;
 pub const DMA_DEVICE_BUFFER: u64 = 0x40000;
 /// Its size.
 pub const DMA_DEVICE_BUFFER_SIZE: usize = 4096;
+/// The largest transfer the driver starts: half the buffer. QEMU before 8.0
+/// refuses any transfer that reaches the buffer's last byte, and a refused
+/// transfer stops the whole machine.
+pub const DMA_CHUNK: usize = DMA_DEVICE_BUFFER_SIZE / 2;
 /// Address bits the device uses for DMA (it masks addresses to 28 bits).
 pub const DMA_ADDRESS_BITS: u8 = 28;

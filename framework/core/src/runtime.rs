@@ -75,9 +75,9 @@ impl Runtime {
         Some(Runtime {
             platform,
             config,
+            drivers: Drivers::new(registry.clone()),
             registry,
             broadcasts: Arc::new(Broadcasts::new()),
-            drivers: Drivers::default(),
             engine_panics: AtomicU64::new(0),
         })
     }
@@ -95,7 +95,7 @@ impl Runtime {
                 let owner = (caller.uid, caller.pid);
                 let task = self.platform.current_task();
                 self.drivers
-                    .load(self.platform, &self.registry, &self.broadcasts, self.driver_limits(), owner, task, &load)
+                    .load(self.platform, &self.broadcasts, self.driver_limits(), owner, task, &load)
                     .map_or_else(Reply::Error, |()| Reply::Done)
             }),
             Request::DriverUnload { name } => self.privileged(|| {

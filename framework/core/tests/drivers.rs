@@ -175,7 +175,7 @@ fn edu_dma_round_trip_passes_through_the_device() {
     let (r, out) = with_user(platform, &rt, id, &pattern, |u| Event::ChrIoctl(1, EDU_DMA, u));
     assert_eq!(r, Ok(4096));
     assert_eq!(out, pattern);
-    assert_eq!(deliver_irqs(platform, &rt, id), 2, "one completion interrupt per transfer");
+    assert_eq!(deliver_irqs(platform, &rt, id), 4, "one completion interrupt per transfer, two transfers per half");
     assert_eq!(stats(platform, &rt, id)[3], 1);
 }
 
@@ -426,4 +426,44 @@ fn an_endless_loop_in_a_char_call_is_stopped() {
     let (r, _) = with_user(p, &rt, id, &buf, |u| Event::ChrIoctl(1, ioc(3, b'T', 21, 8), u));
     assert_eq!(r, Err(SysError::ENODEV));
     assert_eq!(info(&rt, "drvabuse").status, DriverStatus::Dead);
+}
+
+#[test]
+fn a_trap_in_any_callback_kills_the_driver() {
+    let events: [(i32, &str, fn(UserBuf) -> Event); 6] = [
+        (1, "cervus_irq", |_| Event::Irq { vector: 0, status: 0, count: 1 }),
+        (2, "cervus_timer", |_| Event::Timer(0)),
+        (4, "cervus_chr_open", |_| Event::ChrOpen(7)),
+        (8, "cervus_chr_read", |u| Event::ChrRead(1, u, 0)),
+        (16, "cervus_chr_write", |u| Event::ChrWrite(1, u, 0)),
+        (32, "cervus_chr_release", |_| Event::ChrRelease(1)),
+    ];
+    for (bit, export, event) in events {
+        let (p, rt, id) = abuse_driver();
+        assert_eq!(abuse(p, &rt, id, 25, bit), 0);
+        let (r, _) = with_user(p, &rt, id, &[0; 8], event);
+        assert_eq!(r, Err(SysError::ENODEV), "{export}");
+        let d = info(&rt, "drvabuse");
+        assert_eq!(d.status, DriverStatus::Dead, "{export}");
+        assert!(d.reason.contains(&format!("{export} trapped")), "{}", d.reason);
+        assert!(p.edu.quiesced(), "{export}");
+    }
+    // A trap in remove is logged; the unload completes.
+    let (p, rt, id) = abuse_driver();
+    assert_eq!(abuse(p, &rt, id, 25, 64), 0);
+    assert_eq!(call(&rt, &Request::DriverUnload { name: "drvabuse" }), Reply::Done);
+    assert!(list(&rt).is_empty() && p.edu.dma_bytes() == 0);
+}
+
+#[test]
+fn callbacks_without_traps_answer() {
+    let (p, rt, id) = abuse_driver();
+    assert_eq!(rt.driver_event(id, Event::ChrOpen(3)), Ok(0));
+    let (r, _) = with_user(p, &rt, id, &[0; 8], |u| Event::ChrRead(3, u, 0));
+    assert_eq!(r, Ok(0), "end of file");
+    let (r, _) = with_user(p, &rt, id, &[1; 8], |u| Event::ChrWrite(3, u, 0));
+    assert_eq!(r, Ok(8));
+    assert_eq!(rt.driver_event(id, Event::Timer(3)), Ok(0));
+    assert_eq!(rt.driver_event(id, Event::ChrRelease(3)), Ok(0));
+    assert_eq!(info(&rt, "drvabuse").status, DriverStatus::Running);
 }

@@ -9,8 +9,8 @@ use std::process::ExitCode;
 
 use cervus_hostcalls::device::ABI_VERSION;
 use cervus_hostcalls::protocol::{
-    EngineKind, ErrorKind, ErrorReply, InstanceKind, MAX_ARGS, MAX_ENV, MAX_ENV_LEN, MAX_PREOPENS, Outcome, Preopen,
-    Reply, Request, RunRequest,
+    DriverLoadRequest, DriverStatus, EngineKind, ErrorKind, ErrorReply, InstanceKind, MAX_ARGS, MAX_ENV, MAX_ENV_LEN,
+    MAX_PREOPENS, Outcome, PciAddress, Preopen, Reply, Request, RunRequest,
 };
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -31,7 +31,7 @@ const EXIT_KILLED: u8 = 137;
 #[command(
     name = "cvctl",
     version,
-    about = "Run WebAssembly apps inside the Linux kernel with Cervus",
+    about = "Run WebAssembly apps and drivers inside the Linux kernel with Cervus",
     after_help = "Exit status of `run`: the app's own status (0-255), or\n  \
                   125  cvctl, /dev/cvctl or the kernel failed\n  \
                   126  the kernel refused the module (invalid, unlinkable, no entry point)\n  \
@@ -50,6 +50,15 @@ enum Engine {
     Interp,
     /// Cranelift, compiled in the kernel.
     Jit,
+}
+
+impl Engine {
+    fn kind(self) -> EngineKind {
+        match self {
+            Engine::Interp => EngineKind::Interp,
+            Engine::Jit => EngineKind::Jit,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -95,6 +104,69 @@ enum Command {
         /// The instance id, as `cvctl ps` shows it.
         id: u32,
     },
+    /// Load, unload and list wasm device drivers (CAP_SYS_ADMIN).
+    #[command(subcommand)]
+    Driver(DriverCommand),
+}
+
+#[derive(Subcommand)]
+enum DriverCommand {
+    /// Bind a PCI device to a wasm driver and run its probe. The device is
+    /// the one at --slot, else the first free one with the --pci ids, else
+    /// the first free one matching the module's own match table.
+    Load {
+        /// The driver's name (for `unload` and the logs).
+        name: String,
+        /// The driver's .wasm file.
+        file: PathBuf,
+        /// Bind a device with these ids.
+        #[arg(long, value_name = "VENDOR:DEVICE", value_parser = parse_pci_id)]
+        pci: Option<(u16, u16)>,
+        /// Bind the device at this address.
+        #[arg(long, value_name = "[DOMAIN:]BUS:DEV.FN", value_parser = parse_slot)]
+        slot: Option<PciAddress>,
+        /// Take the device from the kernel driver it is bound to; it gets the
+        /// device back when the wasm driver is unloaded.
+        #[arg(long)]
+        rebind: bool,
+        /// The engine to run on.
+        #[arg(long, value_enum, default_value = "interp")]
+        engine: Engine,
+    },
+    /// Stop a driver and give its device back.
+    Unload {
+        /// The driver's name.
+        name: String,
+    },
+    /// List the loaded drivers and their counters.
+    List,
+}
+
+/// Parses `VENDOR:DEVICE` in hexadecimal, e.g. `1234:11e8`.
+fn parse_pci_id(text: &str) -> Result<(u16, u16), String> {
+    let hex = |s: &str| u16::from_str_radix(s, 16).ok().filter(|_| !s.is_empty() && s.len() <= 4);
+    text.split_once(':')
+        .and_then(|(v, d)| Some((hex(v)?, hex(d)?)))
+        .ok_or_else(|| format!("`{text}` is not VENDOR:DEVICE in hexadecimal (e.g. 1234:11e8)"))
+}
+
+/// Parses `[DOMAIN:]BUS:DEV.FN` in hexadecimal, e.g. `0000:00:04.0`.
+fn parse_slot(text: &str) -> Result<PciAddress, String> {
+    let bad = || format!("`{text}` is not a PCI address [DOMAIN:]BUS:DEV.FN (e.g. 0000:00:04.0)");
+    let (rest, function) = text.rsplit_once('.').ok_or_else(bad)?;
+    let parts: Vec<&str> = rest.split(':').collect();
+    let (domain, bus, device) = match parts.as_slice() {
+        [bus, device] => ("0", *bus, *device),
+        [domain, bus, device] => (*domain, *bus, *device),
+        _ => return Err(bad()),
+    };
+    let hex = |s: &str, max: u32| u32::from_str_radix(s, 16).ok().filter(|v| !s.is_empty() && *v <= max);
+    Ok(PciAddress {
+        domain: hex(domain, 0xffff).ok_or_else(bad)? as u16,
+        bus: hex(bus, 0xff).ok_or_else(bad)? as u8,
+        device: hex(device, 0x1f).ok_or_else(bad)? as u8,
+        function: hex(function, 7).ok_or_else(bad)? as u8,
+    })
 }
 
 fn parse_size(text: &str) -> Result<u64, String> {
@@ -118,6 +190,11 @@ fn main() -> ExitCode {
         }
         Command::Ps => ps(),
         Command::Kill { id } => kill(id),
+        Command::Driver(DriverCommand::Load { name, file, pci, slot, rebind, engine }) => {
+            driver_load(&name, &file, pci, slot, rebind, engine)
+        }
+        Command::Driver(DriverCommand::Unload { name }) => driver_unload(&name),
+        Command::Driver(DriverCommand::List) => driver_list(),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -232,10 +309,7 @@ fn run(opts: RunOptions) -> CliResult {
             .map_err(|_| failure(format!("too many --dir (at most {MAX_PREOPENS})")))?;
     }
     request.memory_limit = opts.memory;
-    request.engine = match opts.engine {
-        Engine::Interp => EngineKind::Interp,
-        Engine::Jit => EngineKind::Jit,
-    };
+    request.engine = opts.engine.kind();
     let device = Device::open().map_err(failure)?;
     match device.call(&Request::Run(request)).map_err(failure)? {
         Reply::Run(report) => match report.outcome {
@@ -301,6 +375,73 @@ fn kill(id: u32) -> CliResult {
     }
 }
 
+fn driver_load(
+    name: &str,
+    file: &std::path::Path,
+    pci_id: Option<(u16, u16)>,
+    slot: Option<PciAddress>,
+    rebind: bool,
+    engine: Engine,
+) -> CliResult {
+    let wasm = std::fs::read(file).map_err(|e| failure(format!("{}: {e}", file.display())))?;
+    let request = DriverLoadRequest { name, wasm: &wasm, engine: engine.kind(), pci_id, slot, rebind };
+    let device = Device::open().map_err(failure)?;
+    match device.call(&Request::DriverLoad(request)).map_err(failure)? {
+        Reply::Done => Ok(0),
+        Reply::Error(e) => Err(error_reply(&format!("driver load {name}"), e)),
+        other => Err(failure(format!("unexpected reply {other:?}"))),
+    }
+}
+
+fn driver_unload(name: &str) -> CliResult {
+    let device = Device::open().map_err(failure)?;
+    match device.call(&Request::DriverUnload { name }).map_err(failure)? {
+        Reply::Done => Ok(0),
+        Reply::Error(e) => Err(error_reply(&format!("driver unload {name}"), e)),
+        other => Err(failure(format!("unexpected reply {other:?}"))),
+    }
+}
+
+fn driver_list() -> CliResult {
+    let device = Device::open().map_err(failure)?;
+    let drivers = match device.call(&Request::DriverList).map_err(failure)? {
+        Reply::Drivers(d) => d,
+        Reply::Error(e) => return Err(error_reply("driver list", e)),
+        other => return Err(failure(format!("unexpected reply {other:?}"))),
+    };
+    println!(
+        "{:>6} {:<16} {:<6} {:<13} {:<9} {:<7} {:>8} {:>8} {:>7} {:>8} {:>9} {:>7} {:>12}",
+        "ID", "NAME", "ENGINE", "DEVICE", "PCI-ID", "STATUS", "IRQS", "IRQ-EVT", "TIMERS", "CHR", "MMIO", "DMA", "FUEL"
+    );
+    for d in &drivers {
+        let status = match d.status {
+            DriverStatus::Running => "running",
+            DriverStatus::Dead => "dead",
+        };
+        println!(
+            "{:>6} {:<16} {:<6} {:<13} {:04x}:{:04x} {:<7} {:>8} {:>8} {:>7} {:>8} {:>9} {:>7} {:>12}",
+            d.id,
+            d.name.as_str(),
+            d.engine.name(),
+            d.device.as_str(),
+            d.vendor,
+            d.device_id,
+            status,
+            d.irqs,
+            d.irq_events,
+            d.timer_events,
+            d.chr_calls,
+            d.mmio_ops,
+            human_bytes(d.dma_bytes),
+            d.fuel_used
+        );
+    }
+    for d in drivers.iter().filter(|d| d.status == DriverStatus::Dead) {
+        println!("{}: {}", d.name.as_str(), d.reason.as_str());
+    }
+    Ok(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,5 +456,22 @@ mod tests {
         assert!(parse_size("12X").is_err());
         assert!(parse_size("99999999999999999999G").is_err());
         assert!(parse_size("17179869184G").is_err(), "overflow is refused");
+    }
+
+    #[test]
+    fn pci_ids_and_slots_parse() {
+        assert_eq!(parse_pci_id("1234:11e8"), Ok((0x1234, 0x11e8)));
+        assert_eq!(parse_pci_id("1af4:1041"), Ok((0x1af4, 0x1041)));
+        assert!(parse_pci_id("1234").is_err());
+        assert!(parse_pci_id("12345:1").is_err());
+        assert!(parse_pci_id(":1").is_err());
+        let slot = parse_slot("0000:00:04.0").unwrap();
+        assert_eq!((slot.domain, slot.bus, slot.device, slot.function), (0, 0, 4, 0));
+        let slot = parse_slot("1:1f.7").unwrap();
+        assert_eq!((slot.domain, slot.bus, slot.device, slot.function), (0, 1, 0x1f, 7));
+        assert!(parse_slot("00:20.0").is_err(), "device 0x20");
+        assert!(parse_slot("00:04.8").is_err(), "function 8");
+        assert!(parse_slot("00:04").is_err());
+        assert!(parse_slot("0:0:0:0.0").is_err());
     }
 }

@@ -22,6 +22,93 @@ pub const OP_RECOVER: u32 = 3;
 pub const OP_SHUTDOWN: u32 = 4;
 /// Reads the engine's heap counters into `heap_bytes`/`heap_allocations`.
 pub const OP_HEAP_STATS: u32 = 5;
+/// Delivers an event to a driver: `event` points at an [`EngineEvent`].
+pub const OP_DRIVER_EVENT: u32 = 6;
+/// Unloads every driver (before the module goes away).
+pub const OP_UNLOAD_DRIVERS: u32 = 7;
+
+/// [`EngineEvent::kind`]: interrupts; `a` vector, `b` INTx status, `c` count.
+pub const EVENT_IRQ: u32 = 1;
+/// [`EngineEvent::kind`]: timer `a` fired.
+pub const EVENT_TIMER: u32 = 2;
+/// [`EngineEvent::kind`]: file `a` of the driver's char device was opened.
+pub const EVENT_CHR_OPEN: u32 = 3;
+/// [`EngineEvent::kind`]: file `a` was closed.
+pub const EVENT_CHR_RELEASE: u32 = 4;
+/// [`EngineEvent::kind`]: `read(2)` on file `a` into the user buffer, at `offset`.
+pub const EVENT_CHR_READ: u32 = 5;
+/// [`EngineEvent::kind`]: `write(2)` on file `a` from the user buffer, at `offset`.
+pub const EVENT_CHR_WRITE: u32 = 6;
+/// [`EngineEvent::kind`]: `ioctl(2)` on file `a`, command `b`, argument in the user buffer.
+pub const EVENT_CHR_IOCTL: u32 = 7;
+
+/// An event for a driver ([`OP_DRIVER_EVENT`]).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct EngineEvent {
+    /// The driver's instance id.
+    pub instance: u32,
+    /// One of the `EVENT_*` constants.
+    pub kind: u32,
+    /// First argument (see the kinds).
+    pub a: u32,
+    /// Second argument.
+    pub b: u32,
+    /// Third argument.
+    pub c: u32,
+    /// The user buffer's address (character-device calls).
+    pub user_addr: u64,
+    /// Its length.
+    pub user_len: u64,
+    /// The file offset (read, write).
+    pub offset: i64,
+    /// Set by the engine: the system call's result, a count or a negative
+    /// errno (`-EAGAIN`: the driver would block).
+    pub result: i64,
+}
+
+/// Most PCI ids in a [`HostBindSpec`].
+pub const BIND_MAX_IDS: usize = 16;
+
+/// Which device to bind (`cervus_host_dev_bind`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct HostBindSpec {
+    /// The driver's instance id.
+    pub owner: u32,
+    /// Acceptable ids, `vendor << 16 | device`.
+    pub ids: [u32; BIND_MAX_IDS],
+    /// How many of `ids` are used; 0 with a slot means any.
+    pub ids_len: u32,
+    /// Non-zero if `domain`, `bus`, `devfn` name the device.
+    pub has_slot: u32,
+    /// PCI domain.
+    pub domain: u32,
+    /// Bus.
+    pub bus: u32,
+    /// Device and function, `device << 3 | function`.
+    pub devfn: u32,
+    /// Non-zero to take the device from the driver it is bound to.
+    pub rebind: u32,
+    /// The driver's name (UTF-8, not NUL-terminated).
+    pub name: [u8; 32],
+    /// Its length.
+    pub name_len: u32,
+}
+
+/// A bound device (`cervus_host_dev_bind`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct HostBound {
+    /// The glue's handle for the device, valid until `cervus_host_dev_unbind`.
+    pub dev: u64,
+    /// PCI vendor id.
+    pub vendor: u16,
+    /// PCI device id.
+    pub device: u16,
+    /// Its address as `DDDD:BB:DD.F` (NUL-padded).
+    pub slot: [u8; 16],
+}
 
 /// What `cervus_call_on_stack` returns when the call completed.
 pub const TRAMPOLINE_RETURNED: isize = 0;
@@ -60,6 +147,10 @@ pub struct EngineInit {
     pub memory_limit: u64,
     /// Fuel per execution slice.
     pub exec_slice: u64,
+    /// Fuel per call into a driver.
+    pub driver_budget: u64,
+    /// Bytes of DMA memory per driver.
+    pub dma_quota: u64,
 }
 
 /// One call into the engine. Owned by the glue, on its kernel stack.
@@ -90,6 +181,8 @@ pub struct EngineCall {
     pub heap_bytes: u64,
     /// [`OP_HEAP_STATS`]: allocations held by the engine.
     pub heap_allocations: u64,
+    /// [`OP_DRIVER_EVENT`]: the event, and its result.
+    pub event: *mut EngineEvent,
     /// Written by the trampoline: the stack frame a panic unwinds to.
     pub abort_frame: usize,
     /// Set by the engine's panic handler: the panic message (UTF-8).
@@ -114,6 +207,7 @@ impl EngineCall {
             pid: 0,
             heap_bytes: 0,
             heap_allocations: 0,
+            event: core::ptr::null_mut(),
             abort_frame: 0,
             panic_message: [0; PANIC_MESSAGE_LEN],
             panic_message_len: 0,

@@ -10,11 +10,15 @@ use cervus_core::{CallError, Caller, Config, InstanceId, Runtime};
 use cervus_hostcalls::protocol::{Limits, encode_reply};
 
 use crate::call::{
-    EngineCall, EngineInit, OP_HEAP_STATS, OP_INIT, OP_RECOVER, OP_REQUEST, OP_SHUTDOWN, PANIC_MESSAGE_LEN,
-    TRAMPOLINE_RETURNED,
+    EVENT_CHR_IOCTL, EVENT_CHR_OPEN, EVENT_CHR_READ, EVENT_CHR_RELEASE, EVENT_CHR_WRITE, EVENT_IRQ, EVENT_TIMER,
+    EngineCall, EngineEvent, EngineInit, OP_DRIVER_EVENT, OP_HEAP_STATS, OP_INIT, OP_RECOVER, OP_REQUEST, OP_SHUTDOWN,
+    OP_UNLOAD_DRIVERS, PANIC_MESSAGE_LEN, TRAMPOLINE_RETURNED,
 };
+use crate::host::dev;
 use crate::platform::PLATFORM;
+use crate::supervisor::Panicked;
 use crate::{heap, supervisor};
+use cervus_core::driver::{Event, UserBuf};
 
 const EIO: i32 = 5;
 const ENOMEM: i32 = 12;
@@ -37,6 +41,7 @@ struct Input {
     reply: *mut u8,
     reply_cap: usize,
     caller: Caller,
+    event: *mut EngineEvent,
 }
 
 /// The outputs of a call, written back into the `EngineCall`.
@@ -69,6 +74,7 @@ pub unsafe extern "C" fn cervus_engine_entry(call: *mut EngineCall) -> isize {
             reply: (*call).reply,
             reply_cap: (*call).reply_cap,
             caller: Caller { uid: (*call).uid, pid: (*call).pid },
+            event: (*call).event,
         }
     };
     // After a panic, the aborted call still holds this task's slot: take it
@@ -80,7 +86,7 @@ pub unsafe extern "C" fn cervus_engine_entry(call: *mut EngineCall) -> isize {
         Some(entered) => {
             let output = match (input.op, panicked) {
                 // SAFETY: forwarded precondition on the reply buffer.
-                (OP_RECOVER, Some(instance)) => unsafe { recover(&input, instance, &panic_message) },
+                (OP_RECOVER, Some(panicked)) => unsafe { recover(&input, panicked, &panic_message) },
                 (OP_RECOVER, None) => status(Err(EINVAL)),
                 // SAFETY: forwarded precondition on the pointers in `input`.
                 _ => unsafe { dispatch(&input) },
@@ -113,6 +119,9 @@ unsafe fn dispatch(input: &Input) -> Output {
         }
         // SAFETY: the request and reply buffers are valid (precondition).
         OP_REQUEST => unsafe { request(input) },
+        // SAFETY: `event` is valid for `OP_DRIVER_EVENT` (precondition).
+        OP_DRIVER_EVENT => status(unsafe { input.event.as_mut() }.ok_or(EINVAL).and_then(driver_event)),
+        OP_UNLOAD_DRIVERS => status(runtime().map(Runtime::unload_drivers)),
         _ => status(Err(ENOSYS)),
     }
 }
@@ -133,6 +142,8 @@ fn init(params: &EngineInit) -> Result<(), i32> {
         },
         max_files: params.max_files,
         test_hooks: params.test_hooks != 0,
+        driver_budget: params.driver_budget,
+        dma_quota: usize::try_from(params.dma_quota).unwrap_or(usize::MAX),
         // The glue and the engine are built from the same tree.
         module_version: cervus_core::runtime::short(env!("CARGO_PKG_VERSION")),
     };
@@ -180,25 +191,56 @@ unsafe fn request(input: &Input) -> Output {
     }
 }
 
-/// Answers the request whose call panicked while running `instance`.
+/// Delivers a driver event; its result goes into `event.result`.
+fn driver_event(event: &mut EngineEvent) -> Result<(), i32> {
+    let rt = runtime()?;
+    let user = UserBuf { addr: event.user_addr, len: usize::try_from(event.user_len).map_err(|_| EINVAL)? };
+    let what = match event.kind {
+        EVENT_IRQ => Event::Irq { vector: event.a, status: event.b, count: event.c },
+        EVENT_TIMER => Event::Timer(event.a),
+        EVENT_CHR_OPEN => Event::ChrOpen(event.a),
+        EVENT_CHR_RELEASE => Event::ChrRelease(event.a),
+        EVENT_CHR_READ => Event::ChrRead(event.a, user, event.offset),
+        EVENT_CHR_WRITE => Event::ChrWrite(event.a, user, event.offset),
+        EVENT_CHR_IOCTL => Event::ChrIoctl(event.a, event.b, user),
+        _ => return Err(EINVAL),
+    };
+    event.result = match rt.driver_event(InstanceId(event.instance), what) {
+        Ok(value) => value,
+        Err(e) => -i64::from(e.0),
+    };
+    Ok(())
+}
+
+/// Cleans up after a call that panicked, and answers its request if it
+/// had one.
 ///
 /// # Safety
 ///
-/// The reply pointer of `input` must be valid for its length.
-unsafe fn recover(input: &Input, instance: Option<InstanceId>, message: &str) -> Output {
+/// The reply pointer of `input` must be valid for its length, and the
+/// event pointer valid if not null.
+unsafe fn recover(input: &Input, panicked: Panicked, message: &str) -> Output {
     // The dead instance's files are still open in the glue's table.
-    if let Some(id) = instance {
+    if let Some(id) = panicked.instance {
         crate::host::files_release(id.0);
     }
-    // A panic outside a request (in `OP_INIT`, say) has no reply to give.
-    if input.reply.is_null() {
-        return status(Err(EIO));
+    let rt = runtime();
+    // Kill the instance (a driver: quiesce its device) before releasing the
+    // device lock the panicking call held.
+    let answer = rt.map(|rt| rt.engine_panicked(panicked.instance, message));
+    if panicked.held_device != 0 {
+        dev::unlock(panicked.held_device);
     }
-    let rt = match runtime() {
-        Ok(rt) => rt,
+    // SAFETY: precondition.
+    if let Some(event) = unsafe { input.event.as_mut() } {
+        event.result = -i64::from(ENODEV);
+    }
+    // A panic outside a request (in `OP_INIT`, say) has no reply to give.
+    let answer = match answer {
+        Ok(answer) if !input.reply.is_null() => answer,
+        Ok(_) => return status(Err(EIO)),
         Err(e) => return status(Err(e)),
     };
-    let answer = rt.engine_panicked(instance, message);
     // SAFETY: precondition.
     let reply = unsafe { core::slice::from_raw_parts_mut(input.reply, input.reply_cap) };
     match encode_reply(&answer, reply) {

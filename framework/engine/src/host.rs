@@ -10,7 +10,7 @@
 //! passes only valid pointers and lengths, and the glue checks the rest
 //! (file handles against the calling instance).
 
-use crate::call::{HOST_DIRENT_WORDS, HOST_STAT_WORDS};
+use crate::call::{HOST_DIRENT_WORDS, HOST_STAT_WORDS, HostBindSpec, HostBound};
 
 /// Kernel log levels used by [`log`].
 #[derive(Clone, Copy)]
@@ -25,6 +25,31 @@ pub enum LogLevel {
 }
 
 unsafe extern "C" {
+    fn cervus_host_dev_bind(spec: *const HostBindSpec, out: *mut HostBound) -> isize;
+    fn cervus_host_dev_lock(dev: u64);
+    fn cervus_host_dev_unlock(dev: u64);
+    fn cervus_host_dev_quiesce(dev: u64);
+    fn cervus_host_dev_unbind(dev: u64);
+    fn cervus_host_dev_config_read(dev: u64, offset: u16, width: u8, value: *mut u32) -> isize;
+    fn cervus_host_dev_config_write(dev: u64, offset: u16, width: u8, value: u32) -> isize;
+    fn cervus_host_dev_bar_size(dev: u64, bar: u8, size: *mut u64) -> isize;
+    fn cervus_host_dev_mmio_map(dev: u64, bar: u8) -> isize;
+    fn cervus_host_dev_mmio_read(dev: u64, bar: u8, offset: u64, width: u8, value: *mut u64) -> isize;
+    fn cervus_host_dev_mmio_write(dev: u64, bar: u8, offset: u64, width: u8, value: u64) -> isize;
+    fn cervus_host_dev_dma_set_mask(dev: u64, bits: u8) -> isize;
+    fn cervus_host_dev_dma_alloc(dev: u64, size: usize, id: *mut u64, bus_addr: *mut u64) -> isize;
+    fn cervus_host_dev_dma_free(dev: u64, id: u64);
+    fn cervus_host_dev_dma_copy(dev: u64, id: u64, offset: usize, buf: *mut u8, len: usize, to_buffer: bool) -> isize;
+    fn cervus_host_dma_barrier(kind: u8);
+    fn cervus_host_dev_irq_alloc(dev: u64, kinds: i32, min: u32, max: u32, count: *mut u32) -> isize;
+    fn cervus_host_dev_irq_intx_config(dev: u64, bar: u8, status: u64, ack: i64, width: u8) -> isize;
+    fn cervus_host_dev_irq_free(dev: u64);
+    fn cervus_host_dev_timer_start(dev: u64, id: u8, delay_ns: u64, period_ns: u64) -> isize;
+    fn cervus_host_dev_timer_stop(dev: u64, id: u8);
+    fn cervus_host_dev_chrdev_register(dev: u64, name: *const u8, len: usize) -> isize;
+    fn cervus_host_dev_chrdev_set_ready(dev: u64, mask: u32);
+    fn cervus_host_copy_from_user(dst: *mut u8, user: u64, len: usize) -> isize;
+    fn cervus_host_copy_to_user(user: u64, src: *const u8, len: usize) -> isize;
     fn cervus_host_alloc(size: usize, align: usize, zeroed: bool) -> *mut u8;
     fn cervus_host_realloc(ptr: *mut u8, old_size: usize, new_size: usize, align: usize) -> *mut u8;
     fn cervus_host_free(ptr: *mut u8, size: usize, align: usize);
@@ -382,4 +407,177 @@ pub unsafe fn stack_abort(frame: usize) -> ! {
     // SAFETY: not reached: `cervus_stack_abort` resumes in the trampoline.
     // Were it reached, #UD would report the bug and kill the task.
     unsafe { core::arch::asm!("ud2", options(noreturn)) }
+}
+
+/// Device services for drivers (`framework/kmod/devices`). `dev` is always a
+/// handle from [`dev_bind`] not yet passed to [`dev_unbind`]: the core only
+/// uses the devices its drivers bound, until it unbinds them.
+pub mod dev {
+    use super::*;
+
+    /// Finds and binds a device.
+    pub fn bind(spec: &HostBindSpec) -> HostResult<HostBound> {
+        let mut out = HostBound { dev: 0, vendor: 0, device: 0, slot: [0; 16] };
+        // SAFETY: both pointers are valid for their types during the call.
+        check(unsafe { cervus_host_dev_bind(spec, &mut out) }).map(|_| out)
+    }
+
+    /// Takes the device's driver lock (sleeps).
+    pub fn lock(dev: u64) {
+        // SAFETY: a live device handle (module contract).
+        unsafe { cervus_host_dev_lock(dev) }
+    }
+
+    /// Releases the device's driver lock.
+    pub fn unlock(dev: u64) {
+        // SAFETY: a live device handle, locked by this task.
+        unsafe { cervus_host_dev_unlock(dev) }
+    }
+
+    /// Stops the device's own activity.
+    pub fn quiesce(dev: u64) {
+        // SAFETY: a live device handle.
+        unsafe { cervus_host_dev_quiesce(dev) }
+    }
+
+    /// Releases the device; the handle is dead afterwards.
+    pub fn unbind(dev: u64) {
+        // SAFETY: a live device handle, never used again by the core.
+        unsafe { cervus_host_dev_unbind(dev) }
+    }
+
+    /// Reads configuration space.
+    pub fn config_read(dev: u64, offset: u16, width: u8) -> HostResult<u32> {
+        let mut value = 0;
+        // SAFETY: a live handle; `value` is valid for writing.
+        check(unsafe { cervus_host_dev_config_read(dev, offset, width, &mut value) }).map(|_| value)
+    }
+
+    /// Writes configuration space.
+    pub fn config_write(dev: u64, offset: u16, width: u8, value: u32) -> HostResult<()> {
+        // SAFETY: a live handle.
+        check(unsafe { cervus_host_dev_config_write(dev, offset, width, value) }).map(drop)
+    }
+
+    /// The size of a memory BAR.
+    pub fn bar_size(dev: u64, bar: u8) -> HostResult<u64> {
+        let mut size = 0;
+        // SAFETY: a live handle; `size` is valid for writing.
+        check(unsafe { cervus_host_dev_bar_size(dev, bar, &mut size) }).map(|_| size)
+    }
+
+    /// Maps a memory BAR.
+    pub fn mmio_map(dev: u64, bar: u8) -> HostResult<()> {
+        // SAFETY: a live handle.
+        check(unsafe { cervus_host_dev_mmio_map(dev, bar) }).map(drop)
+    }
+
+    /// Reads a mapped BAR.
+    pub fn mmio_read(dev: u64, bar: u8, offset: u64, width: u8) -> HostResult<u64> {
+        let mut value = 0;
+        // SAFETY: a live handle; `value` is valid for writing.
+        check(unsafe { cervus_host_dev_mmio_read(dev, bar, offset, width, &mut value) }).map(|_| value)
+    }
+
+    /// Writes a mapped BAR.
+    pub fn mmio_write(dev: u64, bar: u8, offset: u64, width: u8, value: u64) -> HostResult<()> {
+        // SAFETY: a live handle.
+        check(unsafe { cervus_host_dev_mmio_write(dev, bar, offset, width, value) }).map(drop)
+    }
+
+    /// Sets the DMA mask.
+    pub fn dma_set_mask(dev: u64, bits: u8) -> HostResult<()> {
+        // SAFETY: a live handle.
+        check(unsafe { cervus_host_dev_dma_set_mask(dev, bits) }).map(drop)
+    }
+
+    /// Allocates a coherent buffer: (id, bus address).
+    pub fn dma_alloc(dev: u64, size: usize) -> HostResult<(u64, u64)> {
+        let (mut id, mut bus) = (0, 0);
+        // SAFETY: a live handle; both outputs are valid for writing.
+        check(unsafe { cervus_host_dev_dma_alloc(dev, size, &mut id, &mut bus) }).map(|_| (id, bus))
+    }
+
+    /// Frees a coherent buffer.
+    pub fn dma_free(dev: u64, id: u64) {
+        // SAFETY: a live handle; the glue checks `id`.
+        unsafe { cervus_host_dev_dma_free(dev, id) }
+    }
+
+    /// Copies `src` into buffer `id` at `offset`.
+    pub fn dma_write(dev: u64, id: u64, offset: usize, src: &[u8]) -> HostResult<()> {
+        // SAFETY: the glue only reads `len` bytes at the pointer when
+        // `to_buffer` is set.
+        check(unsafe { cervus_host_dev_dma_copy(dev, id, offset, src.as_ptr().cast_mut(), src.len(), true) }).map(drop)
+    }
+
+    /// Copies from buffer `id` at `offset` into `dst`.
+    pub fn dma_read(dev: u64, id: u64, offset: usize, dst: &mut [u8]) -> HostResult<()> {
+        // SAFETY: `dst` is valid for writing `len` bytes.
+        check(unsafe { cervus_host_dev_dma_copy(dev, id, offset, dst.as_mut_ptr(), dst.len(), false) }).map(drop)
+    }
+
+    /// A DMA memory barrier: 0 full, 1 read, 2 write.
+    pub fn dma_barrier(kind: u8) {
+        // SAFETY: a plain value.
+        unsafe { cervus_host_dma_barrier(kind) }
+    }
+
+    /// Allocates interrupt vectors: (mode, count).
+    pub fn irq_alloc(dev: u64, kinds: i32, min: u32, max: u32) -> HostResult<(i32, u32)> {
+        let mut count = 0;
+        // SAFETY: a live handle; `count` is valid for writing.
+        check(unsafe { cervus_host_dev_irq_alloc(dev, kinds, min, max, &mut count) }).map(|mode| (mode as i32, count))
+    }
+
+    /// Configures INTx status/acknowledge registers.
+    pub fn irq_intx_config(dev: u64, bar: u8, status: u64, ack: Option<u64>, width: u8) -> HostResult<()> {
+        let ack = ack.map_or(-1, |a| a as i64);
+        // SAFETY: a live handle.
+        check(unsafe { cervus_host_dev_irq_intx_config(dev, bar, status, ack, width) }).map(drop)
+    }
+
+    /// Frees the interrupt vectors.
+    pub fn irq_free(dev: u64) {
+        // SAFETY: a live handle.
+        unsafe { cervus_host_dev_irq_free(dev) }
+    }
+
+    /// Arms a timer.
+    pub fn timer_start(dev: u64, id: u8, delay_ns: u64, period_ns: u64) -> HostResult<()> {
+        // SAFETY: a live handle.
+        check(unsafe { cervus_host_dev_timer_start(dev, id, delay_ns, period_ns) }).map(drop)
+    }
+
+    /// Disarms a timer.
+    pub fn timer_stop(dev: u64, id: u8) {
+        // SAFETY: a live handle.
+        unsafe { cervus_host_dev_timer_stop(dev, id) }
+    }
+
+    /// Registers the character device.
+    pub fn chrdev_register(dev: u64, name: &str) -> HostResult<()> {
+        // SAFETY: the glue reads `len` bytes of `name` and copies them.
+        check(unsafe { cervus_host_dev_chrdev_register(dev, name.as_ptr(), name.len()) }).map(drop)
+    }
+
+    /// Sets the character device's readiness.
+    pub fn chrdev_set_ready(dev: u64, mask: u32) {
+        // SAFETY: a live handle.
+        unsafe { cervus_host_dev_chrdev_set_ready(dev, mask) }
+    }
+
+    /// `copy_from_user` from the calling task's address `user`.
+    pub fn copy_from_user(dst: &mut [u8], user: u64) -> HostResult<()> {
+        // SAFETY: `dst` is valid for writing `len` bytes; the user address
+        // is checked by `copy_from_user`.
+        check(unsafe { cervus_host_copy_from_user(dst.as_mut_ptr(), user, dst.len()) }).map(drop)
+    }
+
+    /// `copy_to_user` to the calling task's address `user`.
+    pub fn copy_to_user(user: u64, src: &[u8]) -> HostResult<()> {
+        // SAFETY: `src` is valid for reading `len` bytes; the user address
+        // is checked by `copy_to_user`.
+        check(unsafe { cervus_host_copy_to_user(user, src.as_ptr(), src.len()) }).map(drop)
+    }
 }

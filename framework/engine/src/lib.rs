@@ -11,6 +11,8 @@
 //! - `supervisor`: per-task call slots and the panic handler that turns an
 //!   engine panic into a killed instance instead of a kernel crash.
 //! - `platform`: the core's `Platform` over the glue's host services.
+//! - `devices`: the core's `Devices` (drivers' device access) over the
+//!   glue's device services.
 //!
 //! It is built with `-Zbuild-std=core,alloc` for the kernel's own Rust
 //! target and code-generation flags (see `ci/engine-rustflags`), and always
@@ -22,6 +24,7 @@
 extern crate alloc;
 
 pub mod call;
+mod devices;
 mod entry;
 mod heap;
 mod host;

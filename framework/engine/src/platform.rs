@@ -249,4 +249,8 @@ impl Platform for KernelPlatform {
     fn set_running(&self, instance: Option<InstanceId>) {
         supervisor::set_running(instance)
     }
+
+    fn devices(&self) -> &dyn cervus_core::driver::Devices {
+        &crate::devices::KernelDevices
+    }
 }

@@ -15,7 +15,7 @@
 use core::cell::UnsafeCell;
 use core::fmt::Write;
 use core::ptr;
-use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use cervus_core::InstanceId;
 
@@ -31,6 +31,8 @@ struct Active {
     call: AtomicPtr<EngineCall>,
     /// The instance being run; 0 when none.
     instance: AtomicU32,
+    /// The device whose driver lock the task holds; 0 when none.
+    held_device: AtomicU64,
     panicked: AtomicBool,
     /// Written by the owning task only (in the panic handler), read by the
     /// same task in `take_panicked`.
@@ -47,6 +49,7 @@ impl Active {
             task: AtomicUsize::new(0),
             call: AtomicPtr::new(ptr::null_mut()),
             instance: AtomicU32::new(0),
+            held_device: AtomicU64::new(0),
             panicked: AtomicBool::new(false),
             message: UnsafeCell::new(heapless::String::new()),
         }
@@ -65,6 +68,7 @@ pub struct Entered(&'static Active);
 impl Drop for Entered {
     fn drop(&mut self) {
         self.0.instance.store(0, Ordering::Relaxed);
+        self.0.held_device.store(0, Ordering::Relaxed);
         self.0.call.store(ptr::null_mut(), Ordering::Relaxed);
         self.0.task.store(0, Ordering::Release);
     }
@@ -95,19 +99,35 @@ pub fn set_running(instance: Option<InstanceId>) {
     }
 }
 
+/// Records the device whose driver lock the current task holds (0: none).
+pub fn set_held_device(dev: u64) {
+    if let Some(slot) = slot_of(host::current_task()) {
+        slot.held_device.store(dev, Ordering::Relaxed);
+    }
+}
+
+/// What an aborted call left behind.
+pub struct Panicked {
+    /// The instance it was running.
+    pub instance: Option<InstanceId>,
+    /// The device whose driver lock it held (0: none).
+    pub held_device: u64,
+}
+
 /// After an aborted call: frees the current task's panicked slot and returns
-/// the instance it was running and the panic message. `None` if the current
-/// task has no panicked slot.
-pub fn take_panicked(message: &mut heapless::String<PANIC_MESSAGE_LEN>) -> Option<Option<InstanceId>> {
+/// what it was running and the panic message. `None` if the current task
+/// has no panicked slot.
+pub fn take_panicked(message: &mut heapless::String<PANIC_MESSAGE_LEN>) -> Option<Panicked> {
     let slot = slot_of(host::current_task()).filter(|s| s.panicked.load(Ordering::Acquire))?;
     let instance = match slot.instance.load(Ordering::Relaxed) {
         0 => None,
         id => Some(InstanceId(id)),
     };
+    let held_device = slot.held_device.load(Ordering::Relaxed);
     // SAFETY: the slot belongs to the current task (see `Active::message`).
     message.clone_from(unsafe { &*slot.message.get() });
     drop(Entered(slot));
-    Some(instance)
+    Some(Panicked { instance, held_device })
 }
 
 #[panic_handler]

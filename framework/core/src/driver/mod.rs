@@ -118,12 +118,7 @@ struct Slot {
 /// The loaded drivers.
 pub struct Drivers {
     slots: Mutex<Vec<Arc<Slot>>>,
-}
-
-impl Default for Drivers {
-    fn default() -> Self {
-        Drivers { slots: Mutex::new(Vec::with_capacity(MAX_DRIVERS)) }
-    }
+    registry: Arc<Registry>,
 }
 
 fn error(kind: ErrorKind, message: Message) -> ErrorReply {
@@ -161,17 +156,20 @@ fn call(loaded: &mut Loaded, name: &str, params: &[Val], limits: &DriverLimits) 
 }
 
 impl Drivers {
+    /// No drivers; their instances will be listed in `registry`.
+    pub fn new(registry: Arc<Registry>) -> Self {
+        Drivers { slots: Mutex::new(Vec::with_capacity(MAX_DRIVERS)), registry }
+    }
+
     fn find(&self, pred: impl Fn(&Slot) -> bool) -> Option<Arc<Slot>> {
         self.slots.lock().iter().find(|s| pred(s)).cloned()
     }
 
     /// Loads a driver for `caller` (who must have CAP_SYS_ADMIN).
     #[expect(clippy::result_large_err, reason = "replies are bounded inline values, built without allocating")]
-    #[expect(clippy::too_many_arguments, reason = "the runtime's parts a driver needs")]
     pub fn load(
         &self,
         platform: &'static dyn Platform,
-        registry: &Arc<Registry>,
         broadcasts: &Arc<Broadcasts>,
         limits: DriverLimits,
         owner: (u32, i32),
@@ -226,8 +224,10 @@ impl Drivers {
             pid: owner.1,
             task,
         };
-        let registration =
-            registry.register(who).map_err(|_| error(ErrorKind::Limit, message!("all instance slots are in use")))?;
+        let registration = self
+            .registry
+            .register(who)
+            .map_err(|_| error(ErrorKind::Limit, message!("all instance slots are in use")))?;
         let id = registration.id();
         let devices = platform.devices();
         let device = devices
@@ -273,36 +273,51 @@ impl Drivers {
                 return Err(fail(ErrorKind::Link, message));
             }
         };
-        let mut loaded = Loaded { store, instance, _registration: registration };
-        devices.lock(device.id);
-        let probed = call(&mut loaded, EXPORT_PROBE, &[], &limits);
-        devices.unlock(device.id);
-        platform.set_running(None);
-        match probed {
-            Ok(Some(0)) => {}
-            Ok(None) => return Err(fail(ErrorKind::Probe, message!("the module exports no `{EXPORT_PROBE}`"))),
-            Ok(Some(code)) => {
-                drop(loaded);
-                return Err(fail(ErrorKind::Probe, message!("{EXPORT_PROBE} returned {code}")));
-            }
-            Err(message) => {
-                drop(loaded);
-                return Err(fail(ErrorKind::Probe, message));
-            }
-        }
+        // The slot is listed before probing, so that interrupts arriving
+        // during the probe are delivered after it, and an engine panic in
+        // the probe finds (and kills) the driver.
         let slot = Arc::new(Slot {
             id,
             name: crate::runtime::short(request.name),
             engine: request.engine,
             device: device.clone(),
             dead: Mutex::new(None),
-            loaded: Mutex::new(None),
+            loaded: Mutex::new(Some(Loaded { store, instance, _registration: registration })),
             counters: Mutex::new((DriverCounters::default(), 0, 0)),
         });
-        record_counters(&slot, &loaded);
-        *slot.loaded.lock() = Some(loaded);
+        {
+            let mut slots = self.slots.lock();
+            if slots.iter().any(|s| s.name == slot.name) {
+                drop(slots);
+                platform.set_running(None);
+                drop(slot.loaded.lock().take());
+                return Err(fail(ErrorKind::Exists, message!("a driver named {} is loaded", request.name)));
+            }
+            slots.push(slot.clone());
+        }
+        devices.lock(device.id);
+        let probed = match slot.loaded.lock().as_mut() {
+            Some(loaded) => {
+                let probed = call(loaded, EXPORT_PROBE, &[], &limits);
+                record_counters(&slot, loaded);
+                probed
+            }
+            None => Ok(None),
+        };
+        devices.unlock(device.id);
+        platform.set_running(None);
+        let failure = match probed {
+            Ok(Some(0)) => None,
+            Ok(None) => Some(message!("the module exports no `{EXPORT_PROBE}`")),
+            Ok(Some(code)) => Some(message!("{EXPORT_PROBE} returned {code}")),
+            Err(message) => Some(message),
+        };
+        if let Some(message) = failure {
+            self.slots.lock().retain(|s| !Arc::ptr_eq(s, &slot));
+            drop(slot.loaded.lock().take());
+            return Err(fail(ErrorKind::Probe, message));
+        }
         registry_set_running(&slot);
-        self.slots.lock().push(slot);
         platform.log(
             Level::Info,
             format_args!(
@@ -322,8 +337,12 @@ impl Drivers {
         };
         let devices = platform.devices();
         devices.lock(slot.device.id);
-        // A driver the engine panicked in is left locked: skip its instance.
+        // A driver the engine panicked in is left locked: skip its instance
+        // (abandoned with the panicking call), and free its registry slot.
         let loaded = slot.loaded.try_lock().and_then(|mut l| l.take());
+        if loaded.is_none() {
+            self.registry.remove_dead(slot.id);
+        }
         if let Some(mut loaded) = loaded {
             let alive = slot.dead.lock().is_none();
             if alive && let Some(limits) = limits_of(&loaded) {

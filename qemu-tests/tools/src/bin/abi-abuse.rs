@@ -166,7 +166,7 @@ fn main() {
     }
     println!("ok - 2000 random payloads: {refused} refused with EINVAL, the rest answered");
 
-    let e = c.call(((IOCTL_TYPE << 8) | 0x7f) as u32, std::ptr::null_mut());
+    let e = c.call((IOCTL_TYPE << 8) | 0x7f, std::ptr::null_mut());
     c.expect("unknown ioctl", e, libc::ENOTTY);
 
     let mut h = header(&info, &mut reply);
