@@ -75,6 +75,10 @@ module! {
             default: 4096,
             description: "DMA memory per driver, in KiB",
         },
+        swap_ready_ms: u64 {
+            default: 2000,
+            description: "How long a network driver swapped in has to bring its link up before the swap is rolled back, in ms",
+        },
     },
 }
 
@@ -132,5 +136,6 @@ fn settings() -> Result<engine::Settings> {
         test_hooks: module_parameters::test_hooks.value(),
         driver_budget: module_parameters::driver_budget.value().max(1),
         dma_quota: u64::from(module_parameters::dma_quota_kib.value()) << 10,
+        swap_ready_ms: module_parameters::swap_ready_ms.value(),
     })
 }

@@ -47,6 +47,7 @@ pub(crate) struct Settings {
     pub(crate) test_hooks: bool,
     pub(crate) driver_budget: u64,
     pub(crate) dma_quota: u64,
+    pub(crate) swap_ready_ms: u64,
 }
 
 /// Who made a request.
@@ -69,6 +70,7 @@ impl Engine {
             max_files: settings.max_files,
             driver_budget: settings.driver_budget,
             dma_quota: settings.dma_quota,
+            swap_ready_ms: settings.swap_ready_ms,
         };
         let mut call = EngineCall::new(OP_INIT);
         call.init = &init;

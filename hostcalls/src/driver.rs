@@ -42,6 +42,22 @@ pub const EXPORT_CHR_WRITE: &str = "cervus_chr_write";
 /// with `user_write`; returns a non-negative result or an error.
 pub const EXPORT_CHR_IOCTL: &str = "cervus_chr_ioctl";
 
+/// `fn() -> i32`: the network interface was brought up: start the device.
+/// A negative result is logged; the interface stays without carrier.
+pub const EXPORT_NET_OPEN: &str = "cervus_net_open";
+/// `fn()`: the interface was brought down: stop the device.
+pub const EXPORT_NET_STOP: &str = "cervus_net_stop";
+/// `fn()`: frames are queued for transmission (take them with `netdev_tx`).
+pub const EXPORT_NET_TX: &str = "cervus_net_tx";
+
+/// `fn() -> i32`: a hot swap is replacing this instance: save what the next
+/// version needs with `state_save`. Called before `cervus_remove`; a
+/// negative result aborts the swap (the old version keeps running).
+pub const EXPORT_STATE_SAVE: &str = "cervus_state_save";
+
+/// Most bytes of state handed from one version of a driver to the next.
+pub const MAX_STATE: usize = 64 * 1024;
+
 /// Returned by `cervus_chr_read` and `cervus_chr_write`: try again when ready.
 pub const WOULD_BLOCK: i32 = crate::Errno::WouldBlock as i32;
 
@@ -120,6 +136,49 @@ impl MmioOp {
         })
     }
 }
+
+/// One frame of `netdev_rx` or `netdev_tx`: 16 bytes, little-endian.
+///
+/// | bytes | field |
+/// |---|---|
+/// | 0-3 | DMA handle |
+/// | 4-7 | length (`netdev_tx`: the slot's capacity in, the frame's length out) |
+/// | 8-15 | offset in the DMA buffer |
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FrameOp {
+    /// The DMA buffer's handle.
+    pub dma: i32,
+    /// The length.
+    pub len: u32,
+    /// The offset in the buffer.
+    pub offset: u64,
+}
+
+impl FrameOp {
+    /// Size of an encoded frame.
+    pub const SIZE: usize = 16;
+
+    /// Encodes a frame.
+    pub fn encode(&self) -> [u8; Self::SIZE] {
+        let mut b = [0u8; Self::SIZE];
+        b[0..4].copy_from_slice(&self.dma.to_le_bytes());
+        b[4..8].copy_from_slice(&self.len.to_le_bytes());
+        b[8..16].copy_from_slice(&self.offset.to_le_bytes());
+        b
+    }
+
+    /// Decodes a frame.
+    pub fn decode(b: &[u8; Self::SIZE]) -> Self {
+        FrameOp {
+            dma: i32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+            len: u32::from_le_bytes([b[4], b[5], b[6], b[7]]),
+            offset: u64::from_le_bytes([b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]]),
+        }
+    }
+}
+
+/// Most frames in one `netdev_rx` or `netdev_tx`.
+pub const MAX_FRAMES: usize = 256;
 
 /// A capability handle as the guest sees it: a positive `i32` made of a
 /// slot index (bits 0-11) and the slot's generation (bits 12-30). Minted by

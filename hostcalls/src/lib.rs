@@ -26,5 +26,6 @@ pub mod errno;
 mod list;
 #[cfg(feature = "alloc")]
 pub mod protocol;
+pub mod sha256;
 
 pub use errno::Errno;

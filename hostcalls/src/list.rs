@@ -187,6 +187,41 @@ macro_rules! foreach_hostcall {
             /// bytes from linear memory at `src` to the caller's buffer at
             /// `offset`; returns the count.
             "cervus_drv" fn user_write(offset: i32, src: i32, len: i32) -> i32;
+            /// Registers the driver's Ethernet interface: a name pattern
+            /// (`eth%d`, at most 15 bytes), the 6-byte MAC at `mac_ptr` and
+            /// the MTU (68-9000). One per device; it outlives the instance
+            /// (a hot swap re-attaches the new one to it), so a second call
+            /// must give the same MAC or fails with `InvalidArgument`.
+            /// `cervus_net_open`, `cervus_net_stop` and `cervus_net_tx`
+            /// then follow the interface.
+            "cervus_drv" fn netdev_register(name_ptr: i32, name_len: i32, mac_ptr: i32, mtu: i32) -> i32;
+            /// Reports the link up (1) or down (0).
+            "cervus_drv" fn netdev_carrier(up: i32) -> i32;
+            /// Hands received frames to the network stack: `count` 16-byte
+            /// [`crate::driver::FrameOp`]s at `ops_ptr`, each a frame of
+            /// `len` bytes at `offset` in DMA buffer `dma` (copied once,
+            /// straight into a socket buffer). Returns how many were
+            /// delivered; frames arriving while the interface is down are
+            /// dropped (and counted).
+            "cervus_drv" fn netdev_rx(ops_ptr: i32, count: i32) -> i32;
+            /// Takes frames the stack queued for transmission: for each of
+            /// the `count` [`crate::driver::FrameOp`]s at `ops_ptr`, copies the
+            /// next queued frame into DMA buffer `dma` at `offset` (at most
+            /// `len` bytes) and stores its length in `len`. Returns how many
+            /// frames were taken (0: the queue is empty); frames longer than
+            /// their slot are dropped (and counted).
+            "cervus_drv" fn netdev_tx(ops_ptr: i32, count: i32) -> i32;
+            /// During `cervus_state_save` (a hot swap): hands the host `len`
+            /// bytes of state (at most 64 KiB) for the next version of the
+            /// driver. A second call replaces the first.
+            "cervus_drv" fn state_save(ptr: i32, len: i32) -> i32;
+            /// During `cervus_probe` after a hot swap: the length of the
+            /// state the previous version saved; `NotFound` if it saved none
+            /// (a first load, or a driver without `cervus_state_save`).
+            "cervus_drv" fn state_len() -> i32;
+            /// Copies up to `len` bytes of that state to linear memory at
+            /// `ptr`; returns the count.
+            "cervus_drv" fn state_restore(ptr: i32, len: i32) -> i32;
         }
     };
 }
@@ -314,7 +349,7 @@ mod tests {
         list.extend(foreach_wasi_hostcall!(collect));
         assert_eq!(list.iter().filter(|h| h.0 == "wasi_snapshot_preview1").count(), 46);
         assert_eq!(list.iter().filter(|h| h.0 == "cwa").count(), 18);
-        assert_eq!(list.iter().filter(|h| h.0 == "cervus_drv").count(), 28);
+        assert_eq!(list.iter().filter(|h| h.0 == "cervus_drv").count(), 35);
         let mut seen = Vec::new();
         for (module, name, params, ret) in list.iter() {
             assert!(!seen.contains(&(module, name)), "duplicate {module}.{name}");

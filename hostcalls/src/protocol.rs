@@ -105,6 +105,39 @@ pub enum Request<'a> {
     },
     /// The loaded drivers. Answered with [`Reply::Drivers`].
     DriverList,
+    /// Replace a running driver's module, keeping its device, interface and
+    /// character device (CAP_SYS_ADMIN only). Answered with
+    /// [`Reply::Swapped`], or [`Reply::Error`] (`RolledBack` if the new
+    /// version failed and the old one runs again).
+    DriverSwap(#[serde(borrow)] DriverSwapRequest<'a>),
+}
+
+/// Parameters of [`Request::DriverSwap`].
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+pub struct DriverSwapRequest<'a> {
+    /// The driver's name.
+    pub name: &'a str,
+    /// The new wasm binary.
+    pub wasm: &'a [u8],
+    /// The engine to run it on.
+    pub engine: EngineKind,
+}
+
+/// How a swap went.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SwapReport {
+    /// The module now running (`sha256::short_hex`).
+    pub module_hash: String<16>,
+    /// The module it replaced.
+    pub previous_hash: String<16>,
+    /// Microseconds the driver's data path was closed: from pausing the old
+    /// instance to resuming with the new one (compiling and instantiating
+    /// the new module come before, waiting for the link after).
+    pub blackout_us: u64,
+    /// Microseconds for the whole swap.
+    pub total_us: u64,
+    /// Whether the new version saved state from the old one.
+    pub state_handed_over: bool,
 }
 
 /// A PCI address.
@@ -233,6 +266,13 @@ impl<'a> Request<'a> {
     pub fn check(&self) -> Result<(), RequestError> {
         match self {
             Request::Info | Request::List | Request::Kill { .. } | Request::DriverList => Ok(()),
+            Request::DriverSwap(swap) => {
+                if !swap.name.is_empty() && swap.name.len() <= MAX_NAME_LEN {
+                    Ok(())
+                } else {
+                    Err(RequestError::Bounds)
+                }
+            }
             Request::DriverUnload { name } => {
                 if !name.is_empty() && name.len() <= MAX_NAME_LEN {
                     Ok(())
@@ -272,6 +312,8 @@ pub enum Reply {
     List(ReplyList<InstanceInfo>),
     /// Answer to [`Request::DriverList`].
     Drivers(ReplyList<DriverInfo>),
+    /// Answer to [`Request::DriverSwap`].
+    Swapped(SwapReport),
     /// The request was carried out.
     Done,
 }
@@ -409,6 +451,17 @@ pub struct DriverInfo {
     pub dma_bytes: u64,
     /// Fuel consumed.
     pub fuel_used: u64,
+    /// Its network interface's name, if it registered one.
+    pub netdev: String<16>,
+    /// Frames handed to the network stack.
+    pub rx_frames: u64,
+    /// Frames taken for transmission.
+    pub tx_frames: u64,
+    /// The running module's hash (the first 8 bytes of its SHA-256, as
+    /// hex), to tell versions apart.
+    pub module_hash: String<16>,
+    /// Successful hot swaps since it was loaded.
+    pub swaps: u32,
 }
 
 /// How a run ended.
@@ -534,6 +587,8 @@ pub enum ErrorKind {
     Exists,
     /// The driver's probe failed.
     Probe,
+    /// A swap's new version failed; the old one runs again.
+    RolledBack,
     /// Anything else.
     Internal,
 }
@@ -555,6 +610,7 @@ impl ErrorKind {
             ErrorKind::Device => "device unavailable",
             ErrorKind::Exists => "already loaded",
             ErrorKind::Probe => "probe failed",
+            ErrorKind::RolledBack => "swap failed, rolled back",
             ErrorKind::Internal => "internal error",
         }
     }
@@ -582,6 +638,7 @@ pub fn request_size_bound(request: &Request<'_>) -> usize {
         Request::Info | Request::List | Request::Kill { .. } | Request::DriverList => OVERHEAD,
         Request::DriverUnload { name } => OVERHEAD + name.len(),
         Request::DriverLoad(load) => OVERHEAD + 10 + load.name.len() + 10 + load.wasm.len() + 32,
+        Request::DriverSwap(swap) => OVERHEAD + 10 + swap.name.len() + 10 + swap.wasm.len() + 4,
         Request::Run(run) => {
             let strings = |list: &[&str]| 10 + list.iter().map(|s| 10 + s.len()).sum::<usize>();
             OVERHEAD

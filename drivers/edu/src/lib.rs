@@ -18,6 +18,9 @@
 //!
 //! A timer watches every computation: if the completion interrupt never
 //! comes, the driver notices the result after a second and logs it.
+//!
+//! Hot swap: a version hands the next its last result and its counters
+//! (state version 1), so a process holding `/dev/edu` open reads on.
 
 #![no_std]
 #![forbid(unsafe_code)]
@@ -28,9 +31,10 @@ pub mod regs;
 use cervus_guest::Errno;
 use cervus_guest::driver::{
     COMMAND_MASTER, COMMAND_MEMORY, DmaBuffer, Driver, FileId, Irq, IrqMode, Irqs, Mmio, MmioOp, POLL_IN, POLL_OUT,
-    Pci, Timer, UserBuffer, chrdev, now_ns, sleep_us,
+    Pci, Timer, UserBuffer, chrdev, handoff, now_ns, sleep_us,
 };
 use cervus_guest::{info, warn};
+use serde::{Deserialize, Serialize};
 
 use regs::*;
 
@@ -45,9 +49,12 @@ const DMA_TIMEOUT_NS: u64 = 2_000_000_000;
 /// The largest n whose factorial fits the device's 32 bits.
 const MAX_FACTORIAL: u32 = 12;
 
+/// The version of the state handed over in a hot swap.
+const STATE_VERSION: u32 = 1;
+
 /// The driver's counters, returned by [`ioctl::STATS`] as six `u64`s in
 /// this order.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
 pub struct Stats {
     /// Hard interrupts.
     pub irqs: u64,
@@ -76,7 +83,7 @@ impl Stats {
 }
 
 /// The factorial unit.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 enum Job {
     /// Nothing asked yet.
     Idle,
@@ -116,8 +123,22 @@ impl Driver for Edu {
         }
         pci.set_command(COMMAND_MEMORY | COMMAND_MASTER, 0)?;
         mmio.write(STATUS, STATUS_IRQ_FACTORIAL)?;
+        // After a swap: the previous version's last result and counters. A
+        // computation it had started is lost with its device state.
+        let (job, stats) = match handoff::restore::<(Job, Stats)>(STATE_VERSION) {
+            Ok(Some((Job::Computing(_), stats))) => (Job::Idle, stats),
+            Ok(Some(saved)) => saved,
+            Ok(None) => (Job::Idle, Stats::default()),
+            Err(e) => {
+                warn!("cannot read the previous version's state: {e:?}");
+                return Err(e);
+            }
+        };
         chrdev::register("edu")?;
-        chrdev::set_ready(POLL_OUT)?;
+        chrdev::set_ready(match job {
+            Job::Done(..) => POLL_IN | POLL_OUT,
+            _ => POLL_OUT,
+        })?;
         info!(
             "edu {}.{} ready: {:?} interrupts, DMA at {:#x} and {:#x}, /dev/edu",
             ident >> 24,
@@ -126,7 +147,7 @@ impl Driver for Edu {
             dma_in.bus_addr(),
             dma_out.bus_addr()
         );
-        Ok(Edu { mmio, irqs, dma_in, dma_out, job: Job::Idle, stats: Stats::default() })
+        Ok(Edu { mmio, irqs, dma_in, dma_out, job, stats })
     }
 
     fn remove(&mut self) {
@@ -140,6 +161,10 @@ impl Driver for Edu {
             self.stats.irqs,
             self.irqs.mode()
         );
+    }
+
+    fn save(&mut self) -> Result<(), Errno> {
+        handoff::save(STATE_VERSION, &(self.job, self.stats))
     }
 
     fn irq(&mut self, irq: Irq) {

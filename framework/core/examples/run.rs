@@ -31,6 +31,7 @@ fn main() {
         test_hooks: false,
         driver_budget: 10_000_000,
         dma_quota: 1 << 20,
+        swap_ready_ms: 500,
         module_version: cervus_core::runtime::short("host"),
     };
     let runtime = Runtime::new(platform, config).expect("runtime");

@@ -21,6 +21,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::vec::Vec;
 
+use heapless::String;
+
 use crate::driver::device::{BoundDevice, DeviceId, DeviceSpec, Devices, DmaBuffer, UserBuf};
 use crate::platform::SysError;
 use crate::registry::InstanceId;
@@ -62,6 +64,32 @@ pub struct FakeEdu {
     pub irq_mode: Mutex<i32>,
     /// Timers armed: (id, delay ns, period ns).
     pub timers: Mutex<Vec<(u8, u64, u64)>>,
+    /// The network interface, once registered.
+    pub netdev: Mutex<Option<FakeNetdev>>,
+    /// Pauses (hot swaps and their rollbacks).
+    pub pauses: AtomicU64,
+}
+
+/// A fake network interface: what the driver registered and delivered, and
+/// frames tests queue for it to send.
+#[derive(Debug, Default)]
+pub struct FakeNetdev {
+    /// Its name.
+    pub name: std::string::String,
+    /// Its MAC.
+    pub mac: [u8; 6],
+    /// Its MTU.
+    pub mtu: u32,
+    /// Carrier.
+    pub carrier: bool,
+    /// Up (`ip link set up`): frames are delivered, not dropped.
+    pub up: bool,
+    /// Frames the driver handed to the stack.
+    pub received: Vec<Vec<u8>>,
+    /// Frames waiting for the driver to transmit.
+    pub to_send: std::collections::VecDeque<Vec<u8>>,
+    /// Frames dropped: received while down, or too long for their slot.
+    pub dropped: u64,
 }
 
 impl FakeEdu {
@@ -147,6 +175,7 @@ impl Devices for FakeEdu {
     fn unbind(&self, _dev: DeviceId) {
         self.dma.lock().unwrap().clear();
         *self.chrdev.lock().unwrap() = None;
+        *self.netdev.lock().unwrap() = None;
         self.bound.store(false, Ordering::Release);
     }
 
@@ -319,4 +348,68 @@ impl Devices for FakeEdu {
         buf[offset..end].copy_from_slice(&src[..n]);
         Ok(n)
     }
+
+    fn netdev_register(&self, _dev: DeviceId, pattern: &str, mac: [u8; 6], mtu: u32) -> Result<String<16>, SysError> {
+        let mut netdev = self.netdev.lock().unwrap();
+        if let Some(existing) = netdev.as_ref() {
+            return if existing.mac == mac {
+                Ok(existing.name.as_str().try_into().unwrap())
+            } else {
+                Err(SysError::EINVAL)
+            };
+        }
+        let name = pattern.replace("%d", "0");
+        *netdev = Some(FakeNetdev { name: name.clone(), mac, mtu, ..FakeNetdev::default() });
+        Ok(name.as_str().try_into().unwrap())
+    }
+
+    fn netdev_carrier(&self, _dev: DeviceId, up: bool) {
+        if let Some(n) = self.netdev.lock().unwrap().as_mut() {
+            n.carrier = up;
+        }
+    }
+
+    fn netdev_rx(&self, _dev: DeviceId, buffer: u64, offset: usize, len: usize) -> Result<bool, SysError> {
+        let frame = self.dma.lock().unwrap()[&buffer][offset..offset + len].to_vec();
+        let mut netdev = self.netdev.lock().unwrap();
+        let n = netdev.as_mut().ok_or(SysError::ENODEV)?;
+        if !n.up {
+            n.dropped += 1;
+            return Ok(false);
+        }
+        n.received.push(frame);
+        Ok(true)
+    }
+
+    fn netdev_tx(&self, _dev: DeviceId, buffer: u64, offset: usize, cap: usize) -> Result<Option<usize>, SysError> {
+        let mut netdev = self.netdev.lock().unwrap();
+        let n = netdev.as_mut().ok_or(SysError::ENODEV)?;
+        while let Some(frame) = n.to_send.pop_front() {
+            if frame.len() > cap {
+                n.dropped += 1;
+                continue;
+            }
+            self.dma.lock().unwrap().get_mut(&buffer).expect("live buffer")[offset..offset + frame.len()]
+                .copy_from_slice(&frame);
+            return Ok(Some(frame.len()));
+        }
+        Ok(None)
+    }
+
+    fn netdev_running(&self, _dev: DeviceId) -> bool {
+        self.netdev.lock().unwrap().as_ref().is_some_and(|n| n.up)
+    }
+
+    fn netdev_link(&self, _dev: DeviceId) -> Option<bool> {
+        self.netdev.lock().unwrap().as_ref().map(|n| n.carrier)
+    }
+
+    fn pause(&self, _dev: DeviceId) {
+        self.regs.lock().unwrap().command &= !0x4;
+        *self.irq_mode.lock().unwrap() = 0;
+        self.timers.lock().unwrap().clear();
+        self.pauses.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn resume(&self, _dev: DeviceId, _net_up: bool) {}
 }

@@ -263,6 +263,14 @@ impl Registration {
     pub fn set_state(&self, state: InstanceState) {
         self.registry.set_state(self.index, self.id, state);
     }
+
+    /// Records the engine the instance now runs on (a driver swap may
+    /// change it).
+    pub fn set_engine(&self, engine: EngineKind) {
+        if let Some(slot) = self.registry.slots.lock()[self.index].as_mut().filter(|s| s.id == self.id) {
+            slot.engine = engine;
+        }
+    }
 }
 
 impl Drop for Registration {

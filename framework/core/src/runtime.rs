@@ -35,6 +35,9 @@ pub struct Config {
     pub driver_budget: u64,
     /// Bytes of DMA per driver.
     pub dma_quota: usize,
+    /// How long a swapped-in network driver has to bring its link up, in
+    /// milliseconds.
+    pub swap_ready_ms: u64,
     /// Version string of the embedding (the kernel module).
     pub module_version: String<32>,
 }
@@ -106,6 +109,9 @@ impl Runtime {
                 }
             }),
             Request::DriverList => Reply::Drivers(self.drivers.list()),
+            Request::DriverSwap(swap) => {
+                self.privileged(|| self.drivers.swap(self.platform, &swap).map_or_else(Reply::Error, Reply::Swapped))
+            }
         };
         encode_reply(&answer, reply).map(|r| r.len()).map_err(|_| CallError::ReplyTooLarge)
     }
@@ -133,6 +139,7 @@ impl Runtime {
             dma_quota: self.config.dma_quota,
             memory: self.config.limits.memory_limit,
             test_hooks: self.config.test_hooks,
+            swap_ready_ms: self.config.swap_ready_ms,
         }
     }
 

@@ -430,7 +430,8 @@ fn an_endless_loop_in_a_char_call_is_stopped() {
 
 #[test]
 fn a_trap_in_any_callback_kills_the_driver() {
-    let events: [(i32, &str, fn(UserBuf) -> Event); 6] = [
+    type Trigger = fn(UserBuf) -> Event;
+    let events: [(i32, &str, Trigger); 6] = [
         (1, "cervus_irq", |_| Event::Irq { vector: 0, status: 0, count: 1 }),
         (2, "cervus_timer", |_| Event::Timer(0)),
         (4, "cervus_chr_open", |_| Event::ChrOpen(7)),
@@ -466,4 +467,124 @@ fn callbacks_without_traps_answer() {
     assert_eq!(rt.driver_event(id, Event::Timer(3)), Ok(0));
     assert_eq!(rt.driver_event(id, Event::ChrRelease(3)), Ok(0));
     assert_eq!(info(&rt, "drvabuse").status, DriverStatus::Running);
+}
+
+fn swap(rt: &Runtime, name: &str, wasm: &[u8]) -> Reply {
+    use cervus_hostcalls::protocol::DriverSwapRequest;
+    call(rt, &Request::DriverSwap(DriverSwapRequest { name, wasm, engine: EngineKind::Interp }))
+}
+
+#[test]
+fn a_swap_hands_state_over_and_keeps_the_device() {
+    let (platform, rt) = admin_runtime();
+    let id = loaded(&rt, "edu", &edu_wasm());
+    let (r, _) = with_user(platform, &rt, id, b"10\n", |u| Event::ChrWrite(1, u, 0));
+    assert_eq!(r, Ok(3));
+    deliver_irqs(platform, &rt, id);
+    let before = info(&rt, "edu");
+    let Reply::Swapped(report) = swap(&rt, "edu", &edu_wasm()) else { panic!("swap failed") };
+    assert!(report.state_handed_over);
+    assert_eq!(report.module_hash, report.previous_hash);
+    assert_eq!(platform.edu.pauses.load(Ordering::Relaxed), 1);
+    let after = info(&rt, "edu");
+    assert_eq!((after.id, after.swaps, after.status), (before.id, 1, DriverStatus::Running), "same instance id");
+    let (r, out) = with_user(platform, &rt, id, &[0; 16], |u| Event::ChrRead(1, u, 0));
+    assert_eq!(r, Ok(8));
+    assert_eq!(&out[..8], b"3628800\n", "the new version has the old one's result");
+    assert_eq!(stats(platform, &rt, id)[2], 1, "and its counters");
+    assert_eq!(platform.edu.dma_bytes(), 8192, "the old version's DMA memory was freed");
+}
+
+#[test]
+fn a_new_version_that_fails_to_start_is_rolled_back() {
+    let (platform, rt) = admin_runtime();
+    let id = loaded(&rt, "edu", &edu_wasm());
+    let (r, _) = with_user(platform, &rt, id, b"5", |u| Event::ChrWrite(1, u, 0));
+    assert_eq!(r, Ok(1));
+    deliver_irqs(platform, &rt, id);
+    let broken = wat::parse_str(r#"(module (func (export "cervus_probe") (result i32) unreachable))"#).unwrap();
+    let (kind, message) = error_of(swap(&rt, "edu", &broken));
+    assert_eq!(kind, ErrorKind::RolledBack, "{message}");
+    assert!(message.contains("cervus_probe trapped") && message.contains("rolled back"), "{message}");
+    let d = info(&rt, "edu");
+    assert_eq!((d.status, d.swaps, d.id), (DriverStatus::Running, 0, id.0));
+    let (_, out) = with_user(platform, &rt, id, &[0; 16], |u| Event::ChrRead(1, u, 0));
+    assert!(out.starts_with(b"120\n"), "the old version runs again, with its state");
+    assert_eq!(platform.edu.dma_bytes(), 8192, "the broken version left no memory behind");
+}
+
+#[test]
+fn modules_that_do_not_compile_never_touch_the_running_driver() {
+    let (platform, rt) = admin_runtime();
+    loaded(&rt, "edu", &edu_wasm());
+    assert_eq!(error_of(swap(&rt, "edu", b"\0asm\x01\0\0\0junk")).0, ErrorKind::InvalidModule);
+    let unlinkable =
+        wat::parse_str(r#"(module (import "wasi_snapshot_preview1" "proc_exit" (func (param i32))))"#).unwrap();
+    assert_eq!(error_of(swap(&rt, "edu", &unlinkable)).0, ErrorKind::Link);
+    assert_eq!(platform.edu.pauses.load(Ordering::Relaxed), 0, "the device was not paused");
+    assert_eq!(error_of(swap(&rt, "nope", &edu_wasm())).0, ErrorKind::NotFound);
+    platform.sys_admin.store(false, Ordering::Relaxed);
+    assert_eq!(error_of(swap(&rt, "edu", &edu_wasm())).0, ErrorKind::PermissionDenied);
+}
+
+#[test]
+fn a_dead_driver_can_be_swapped_for_a_working_one() {
+    let (p, rt, id) = abuse_driver();
+    let mut buf = 0i32.to_le_bytes().to_vec();
+    buf.extend_from_slice(&[0; 4]);
+    let (r, _) = with_user(p, &rt, id, &buf, |u| Event::ChrIoctl(1, ioc(3, b'T', 20, 8), u));
+    assert_eq!(r, Err(SysError::ENODEV));
+    assert_eq!(info(&rt, "drvabuse").status, DriverStatus::Dead);
+    let Reply::Swapped(report) = swap(&rt, "drvabuse", &wat::parse_str(ABUSE_WAT).unwrap()) else { panic!() };
+    assert!(!report.state_handed_over);
+    assert_eq!(info(&rt, "drvabuse").status, DriverStatus::Running);
+    assert_eq!(abuse(p, &rt, id, 1, 0), 0, "and it works");
+}
+
+/// A network driver: registers `wasm%d`; its `cervus_net_open` brings the
+/// link up, unless `$LINK` is 0.
+fn net_driver(link: bool) -> Vec<u8> {
+    let wat = format!(
+        r#"(module
+          (import "cervus_drv" "netdev_register" (func $register (param i32 i32 i32 i32) (result i32)))
+          (import "cervus_drv" "netdev_carrier" (func $carrier (param i32) (result i32)))
+          (memory (export "memory") 1)
+          (data (i32.const 0) "wasm%d")
+          (data (i32.const 16) "\52\54\00\00\00\42")
+          (func (export "cervus_probe") (result i32)
+            (call $register (i32.const 0) (i32.const 6) (i32.const 16) (i32.const 1500)))
+          (func (export "cervus_net_open") (result i32)
+            (drop (call $carrier (i32.const {})))
+            (i32.const 0)))"#,
+        i32::from(link)
+    );
+    wat::parse_str(&wat).unwrap()
+}
+
+#[test]
+fn a_network_driver_whose_link_never_comes_up_is_rolled_back() {
+    let (platform, rt) = admin_runtime();
+    let request = DriverLoadRequest {
+        name: "net",
+        wasm: &net_driver(true),
+        engine: EngineKind::Interp,
+        pci_id: Some((0x1234, 0x11e8)),
+        slot: None,
+        rebind: false,
+    };
+    assert_eq!(call(&rt, &Request::DriverLoad(request)), Reply::Done);
+    let id = InstanceId(info(&rt, "net").id);
+    platform.edu.netdev.lock().unwrap().as_mut().unwrap().up = true;
+    assert_eq!(rt.driver_event(id, Event::NetOpen), Ok(0));
+    assert!(platform.edu.netdev.lock().unwrap().as_ref().unwrap().carrier);
+    assert_eq!(info(&rt, "net").netdev.as_str(), "wasm0");
+
+    let (kind, message) = error_of(swap(&rt, "net", &net_driver(false)));
+    assert_eq!(kind, ErrorKind::RolledBack);
+    assert!(message.contains("link did not come up within 500 ms"), "{message}");
+    assert!(platform.edu.netdev.lock().unwrap().as_ref().unwrap().carrier, "the old version brought it back");
+    assert_eq!(info(&rt, "net").netdev.as_str(), "wasm0", "the same interface");
+
+    let Reply::Swapped(_) = swap(&rt, "net", &net_driver(true)) else { panic!("a good version swaps in") };
+    assert_eq!(info(&rt, "net").swaps, 1);
 }

@@ -9,8 +9,8 @@ use std::process::ExitCode;
 
 use cervus_hostcalls::device::ABI_VERSION;
 use cervus_hostcalls::protocol::{
-    DriverLoadRequest, DriverStatus, EngineKind, ErrorKind, ErrorReply, InstanceKind, MAX_ARGS, MAX_ENV, MAX_ENV_LEN,
-    MAX_PREOPENS, Outcome, PciAddress, Preopen, Reply, Request, RunRequest,
+    DriverLoadRequest, DriverStatus, DriverSwapRequest, EngineKind, ErrorKind, ErrorReply, InstanceKind, MAX_ARGS,
+    MAX_ENV, MAX_ENV_LEN, MAX_PREOPENS, Outcome, PciAddress, Preopen, Reply, Request, RunRequest,
 };
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -104,7 +104,7 @@ enum Command {
         /// The instance id, as `cvctl ps` shows it.
         id: u32,
     },
-    /// Load, unload and list wasm device drivers (CAP_SYS_ADMIN).
+    /// Load, swap, unload and list wasm device drivers (CAP_SYS_ADMIN).
     #[command(subcommand)]
     Driver(DriverCommand),
 }
@@ -130,6 +130,19 @@ enum DriverCommand {
         #[arg(long)]
         rebind: bool,
         /// The engine to run on.
+        #[arg(long, value_enum, default_value = "interp")]
+        engine: Engine,
+    },
+    /// Replace a running driver's module without unbinding its device: its
+    /// network interface and character device stay. The new version is
+    /// compiled first; if it fails to start (or, for a network driver, its
+    /// link does not come up), the old version runs again and swap fails.
+    Swap {
+        /// The driver's name.
+        name: String,
+        /// The new .wasm file.
+        file: PathBuf,
+        /// The engine to run it on.
         #[arg(long, value_enum, default_value = "interp")]
         engine: Engine,
     },
@@ -194,6 +207,7 @@ fn main() -> ExitCode {
             driver_load(&name, &file, pci, slot, rebind, engine)
         }
         Command::Driver(DriverCommand::Unload { name }) => driver_unload(&name),
+        Command::Driver(DriverCommand::Swap { name, file, engine }) => driver_swap(&name, &file, engine),
         Command::Driver(DriverCommand::List) => driver_list(),
     };
     match result {
@@ -393,6 +407,27 @@ fn driver_load(
     }
 }
 
+fn driver_swap(name: &str, file: &std::path::Path, engine: Engine) -> CliResult {
+    let wasm = std::fs::read(file).map_err(|e| failure(format!("{}: {e}", file.display())))?;
+    let request = DriverSwapRequest { name, wasm: &wasm, engine: engine.kind() };
+    let device = Device::open().map_err(failure)?;
+    match device.call(&Request::DriverSwap(request)).map_err(failure)? {
+        Reply::Swapped(r) => {
+            println!(
+                "{name}: {} -> {}, blackout {:.3} ms, {:.1} ms in all{}",
+                r.previous_hash.as_str(),
+                r.module_hash.as_str(),
+                r.blackout_us as f64 / 1000.0,
+                r.total_us as f64 / 1000.0,
+                if r.state_handed_over { ", state handed over" } else { "" }
+            );
+            Ok(0)
+        }
+        Reply::Error(e) => Err(error_reply(&format!("driver swap {name}"), e)),
+        other => Err(failure(format!("unexpected reply {other:?}"))),
+    }
+}
+
 fn driver_unload(name: &str) -> CliResult {
     let device = Device::open().map_err(failure)?;
     match device.call(&Request::DriverUnload { name }).map_err(failure)? {
@@ -410,16 +445,34 @@ fn driver_list() -> CliResult {
         other => return Err(failure(format!("unexpected reply {other:?}"))),
     };
     println!(
-        "{:>6} {:<16} {:<6} {:<13} {:<9} {:<7} {:>8} {:>8} {:>7} {:>8} {:>9} {:>7} {:>12}",
-        "ID", "NAME", "ENGINE", "DEVICE", "PCI-ID", "STATUS", "IRQS", "IRQ-EVT", "TIMERS", "CHR", "MMIO", "DMA", "FUEL"
+        "{:>6} {:<16} {:<6} {:<13} {:<9} {:<7} {:>8} {:>8} {:>7} {:>8} {:>9} {:>9} {:>9} {:>7} {:>12} {:<8} {:<16} {:>5}",
+        "ID",
+        "NAME",
+        "ENGINE",
+        "DEVICE",
+        "PCI-ID",
+        "STATUS",
+        "IRQS",
+        "IRQ-EVT",
+        "TIMERS",
+        "CHR",
+        "MMIO",
+        "RX",
+        "TX",
+        "DMA",
+        "FUEL",
+        "IFACE",
+        "MODULE",
+        "SWAPS"
     );
     for d in &drivers {
         let status = match d.status {
             DriverStatus::Running => "running",
             DriverStatus::Dead => "dead",
         };
+        let iface = if d.netdev.is_empty() { "-" } else { d.netdev.as_str() };
         println!(
-            "{:>6} {:<16} {:<6} {:<13} {:04x}:{:04x} {:<7} {:>8} {:>8} {:>7} {:>8} {:>9} {:>7} {:>12}",
+            "{:>6} {:<16} {:<6} {:<13} {:04x}:{:04x} {:<7} {:>8} {:>8} {:>7} {:>8} {:>9} {:>9} {:>9} {:>7} {:>12} {:<8} {:<16} {:>5}",
             d.id,
             d.name.as_str(),
             d.engine.name(),
@@ -432,8 +485,13 @@ fn driver_list() -> CliResult {
             d.timer_events,
             d.chr_calls,
             d.mmio_ops,
+            d.rx_frames,
+            d.tx_frames,
             human_bytes(d.dma_bytes),
-            d.fuel_used
+            d.fuel_used,
+            iface,
+            d.module_hash.as_str(),
+            d.swaps
         );
     }
     for d in drivers.iter().filter(|d| d.status == DriverStatus::Dead) {

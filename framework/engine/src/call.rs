@@ -41,6 +41,12 @@ pub const EVENT_CHR_READ: u32 = 5;
 pub const EVENT_CHR_WRITE: u32 = 6;
 /// [`EngineEvent::kind`]: `ioctl(2)` on file `a`, command `b`, argument in the user buffer.
 pub const EVENT_CHR_IOCTL: u32 = 7;
+/// [`EngineEvent::kind`]: the network interface was brought up.
+pub const EVENT_NET_OPEN: u32 = 8;
+/// [`EngineEvent::kind`]: the network interface was brought down.
+pub const EVENT_NET_STOP: u32 = 9;
+/// [`EngineEvent::kind`]: frames are queued for transmission.
+pub const EVENT_NET_TX: u32 = 10;
 
 /// An event for a driver ([`OP_DRIVER_EVENT`]).
 #[repr(C)]
@@ -151,6 +157,8 @@ pub struct EngineInit {
     pub driver_budget: u64,
     /// Bytes of DMA memory per driver.
     pub dma_quota: u64,
+    /// Milliseconds a swapped-in network driver has to bring its link up.
+    pub swap_ready_ms: u64,
 }
 
 /// One call into the engine. Owned by the glue, on its kernel stack.

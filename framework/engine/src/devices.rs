@@ -10,6 +10,7 @@
 
 use cervus_core::driver::{BoundDevice, DeviceId, DeviceSpec, Devices, DmaBuffer, UserBuf};
 use cervus_core::{InstanceId, SysError};
+use heapless::String;
 
 use crate::call::{BIND_MAX_IDS, HostBindSpec};
 use crate::host::dev;
@@ -176,5 +177,39 @@ impl Devices for KernelDevices {
     fn user_write(&self, user: UserBuf, offset: usize, src: &[u8]) -> Result<usize, SysError> {
         let Some((addr, n)) = window(user, offset, src.len()) else { return Ok(0) };
         sys(dev::copy_to_user(addr, &src[..n])).map(|()| n)
+    }
+
+    fn netdev_register(&self, d: DeviceId, pattern: &str, mac: [u8; 6], mtu: u32) -> Result<String<16>, SysError> {
+        let name = sys(dev::netdev_register(d.0, pattern, mac, mtu))?;
+        let len = name.iter().position(|b| *b == 0).unwrap_or(name.len());
+        Ok(cervus_core::runtime::short(core::str::from_utf8(&name[..len]).unwrap_or("?")))
+    }
+
+    fn netdev_carrier(&self, d: DeviceId, up: bool) {
+        dev::netdev_carrier(d.0, up)
+    }
+
+    fn netdev_rx(&self, d: DeviceId, buffer: u64, offset: usize, len: usize) -> Result<bool, SysError> {
+        sys(dev::netdev_rx(d.0, buffer, offset, len))
+    }
+
+    fn netdev_tx(&self, d: DeviceId, buffer: u64, offset: usize, cap: usize) -> Result<Option<usize>, SysError> {
+        sys(dev::netdev_tx(d.0, buffer, offset, cap))
+    }
+
+    fn netdev_running(&self, d: DeviceId) -> bool {
+        dev::netdev_running(d.0)
+    }
+
+    fn netdev_link(&self, d: DeviceId) -> Option<bool> {
+        dev::netdev_link(d.0)
+    }
+
+    fn pause(&self, d: DeviceId) {
+        dev::pause(d.0)
+    }
+
+    fn resume(&self, d: DeviceId, net_up: bool) {
+        dev::resume(d.0, net_up)
     }
 }

@@ -10,9 +10,9 @@ use cervus_core::{CallError, Caller, Config, InstanceId, Runtime};
 use cervus_hostcalls::protocol::{Limits, encode_reply};
 
 use crate::call::{
-    EVENT_CHR_IOCTL, EVENT_CHR_OPEN, EVENT_CHR_READ, EVENT_CHR_RELEASE, EVENT_CHR_WRITE, EVENT_IRQ, EVENT_TIMER,
-    EngineCall, EngineEvent, EngineInit, OP_DRIVER_EVENT, OP_HEAP_STATS, OP_INIT, OP_RECOVER, OP_REQUEST, OP_SHUTDOWN,
-    OP_UNLOAD_DRIVERS, PANIC_MESSAGE_LEN, TRAMPOLINE_RETURNED,
+    EVENT_CHR_IOCTL, EVENT_CHR_OPEN, EVENT_CHR_READ, EVENT_CHR_RELEASE, EVENT_CHR_WRITE, EVENT_IRQ, EVENT_NET_OPEN,
+    EVENT_NET_STOP, EVENT_NET_TX, EVENT_TIMER, EngineCall, EngineEvent, EngineInit, OP_DRIVER_EVENT, OP_HEAP_STATS,
+    OP_INIT, OP_RECOVER, OP_REQUEST, OP_SHUTDOWN, OP_UNLOAD_DRIVERS, PANIC_MESSAGE_LEN, TRAMPOLINE_RETURNED,
 };
 use crate::host::dev;
 use crate::platform::PLATFORM;
@@ -144,6 +144,7 @@ fn init(params: &EngineInit) -> Result<(), i32> {
         test_hooks: params.test_hooks != 0,
         driver_budget: params.driver_budget,
         dma_quota: usize::try_from(params.dma_quota).unwrap_or(usize::MAX),
+        swap_ready_ms: params.swap_ready_ms,
         // The glue and the engine are built from the same tree.
         module_version: cervus_core::runtime::short(env!("CARGO_PKG_VERSION")),
     };
@@ -203,6 +204,9 @@ fn driver_event(event: &mut EngineEvent) -> Result<(), i32> {
         EVENT_CHR_READ => Event::ChrRead(event.a, user, event.offset),
         EVENT_CHR_WRITE => Event::ChrWrite(event.a, user, event.offset),
         EVENT_CHR_IOCTL => Event::ChrIoctl(event.a, event.b, user),
+        EVENT_NET_OPEN => Event::NetOpen,
+        EVENT_NET_STOP => Event::NetStop,
+        EVENT_NET_TX => Event::NetTx,
         _ => return Err(EINVAL),
     };
     event.result = match rt.driver_event(InstanceId(event.instance), what) {

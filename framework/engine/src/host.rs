@@ -48,6 +48,21 @@ unsafe extern "C" {
     fn cervus_host_dev_timer_stop(dev: u64, id: u8);
     fn cervus_host_dev_chrdev_register(dev: u64, name: *const u8, len: usize) -> isize;
     fn cervus_host_dev_chrdev_set_ready(dev: u64, mask: u32);
+    fn cervus_host_dev_netdev_register(
+        dev: u64,
+        pattern: *const u8,
+        len: usize,
+        mac: *const u8,
+        mtu: u32,
+        name: *mut u8,
+    ) -> isize;
+    fn cervus_host_dev_netdev_carrier(dev: u64, up: bool);
+    fn cervus_host_dev_netdev_running(dev: u64) -> bool;
+    fn cervus_host_dev_netdev_link(dev: u64) -> i32;
+    fn cervus_host_dev_pause(dev: u64);
+    fn cervus_host_dev_resume(dev: u64, net_up: bool);
+    fn cervus_host_dev_netdev_rx(dev: u64, id: u64, offset: usize, len: usize) -> isize;
+    fn cervus_host_dev_netdev_tx(dev: u64, id: u64, offset: usize, cap: usize) -> isize;
     fn cervus_host_copy_from_user(dst: *mut u8, user: u64, len: usize) -> isize;
     fn cervus_host_copy_to_user(user: u64, src: *const u8, len: usize) -> isize;
     fn cervus_host_alloc(size: usize, align: usize, zeroed: bool) -> *mut u8;
@@ -579,5 +594,61 @@ pub mod dev {
         // SAFETY: `src` is valid for reading `len` bytes; the user address
         // is checked by `copy_to_user`.
         check(unsafe { cervus_host_copy_to_user(user, src.as_ptr(), src.len()) }).map(drop)
+    }
+
+    /// Registers (or re-attaches) the Ethernet interface; its name.
+    pub fn netdev_register(dev: u64, pattern: &str, mac: [u8; 6], mtu: u32) -> HostResult<[u8; 16]> {
+        let mut name = [0u8; 16];
+        // SAFETY: a live handle; the pointers are valid for their lengths
+        // (pattern `len`, mac 6, name 16).
+        check(unsafe {
+            cervus_host_dev_netdev_register(dev, pattern.as_ptr(), pattern.len(), mac.as_ptr(), mtu, name.as_mut_ptr())
+        })
+        .map(|_| name)
+    }
+
+    /// Sets the carrier.
+    pub fn netdev_carrier(dev: u64, up: bool) {
+        // SAFETY: a live handle.
+        unsafe { cervus_host_dev_netdev_carrier(dev, up) }
+    }
+
+    /// Delivers a received frame; whether it was delivered.
+    pub fn netdev_rx(dev: u64, id: u64, offset: usize, len: usize) -> HostResult<bool> {
+        // SAFETY: a live handle; the glue checks the buffer range.
+        check(unsafe { cervus_host_dev_netdev_rx(dev, id, offset, len) }).map(|n| n == 1)
+    }
+
+    /// Takes a queued frame; its length, `None` if the queue is empty.
+    pub fn netdev_tx(dev: u64, id: u64, offset: usize, cap: usize) -> HostResult<Option<usize>> {
+        // SAFETY: a live handle; the glue checks the buffer range.
+        check(unsafe { cervus_host_dev_netdev_tx(dev, id, offset, cap) }).map(|n| (n > 0).then_some(n))
+    }
+
+    /// Whether the interface exists and is up.
+    pub fn netdev_running(dev: u64) -> bool {
+        // SAFETY: a live handle.
+        unsafe { cervus_host_dev_netdev_running(dev) }
+    }
+
+    /// The carrier last reported, if there is an interface.
+    pub fn netdev_link(dev: u64) -> Option<bool> {
+        // SAFETY: a live handle.
+        match unsafe { cervus_host_dev_netdev_link(dev) } {
+            -1 => None,
+            up => Some(up != 0),
+        }
+    }
+
+    /// A hot swap begins.
+    pub fn pause(dev: u64) {
+        // SAFETY: a live handle.
+        unsafe { cervus_host_dev_pause(dev) }
+    }
+
+    /// It ends.
+    pub fn resume(dev: u64, net_up: bool) {
+        // SAFETY: a live handle.
+        unsafe { cervus_host_dev_resume(dev, net_up) }
     }
 }

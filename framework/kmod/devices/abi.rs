@@ -354,3 +354,109 @@ unsafe extern "C" fn cervus_host_copy_to_user(user: u64, src: *const u8, len: us
     let src = unsafe { core::slice::from_raw_parts(src, len) };
     status(UserSlice::new(UserPtr::from_addr(user as usize), len).writer().write_slice(src))
 }
+
+/// Registers (or re-attaches) the device's Ethernet interface; writes its
+/// name, NUL-padded, to `name`.
+///
+/// # Safety
+///
+/// `dev` is a live handle; `pattern` is valid for `len` bytes, `mac` for 6
+/// and `name` for writing 16.
+#[no_mangle]
+unsafe extern "C" fn cervus_host_dev_netdev_register(
+    dev: u64,
+    pattern: *const u8,
+    len: usize,
+    mac: *const u8,
+    mtu: u32,
+    name: *mut u8,
+) -> isize {
+    // SAFETY: precondition.
+    let (pattern, mac) = unsafe { (core::slice::from_raw_parts(pattern, len), *mac.cast::<[u8; 6]>()) };
+    // SAFETY: precondition.
+    status(unsafe { borrow(dev) }.netdev_register(pattern, mac, mtu).map(|n| unsafe { *name.cast::<[u8; 16]>() = n }))
+}
+
+/// Sets the interface's carrier.
+///
+/// # Safety
+///
+/// `dev` is a live handle.
+#[no_mangle]
+unsafe extern "C" fn cervus_host_dev_netdev_carrier(dev: u64, up: bool) {
+    // SAFETY: precondition.
+    unsafe { borrow(dev) }.netdev_carrier(up)
+}
+
+/// Delivers a received frame: 1 delivered, 0 dropped, or a negative errno.
+///
+/// # Safety
+///
+/// `dev` is a live handle.
+#[no_mangle]
+unsafe extern "C" fn cervus_host_dev_netdev_rx(dev: u64, id: u64, offset: usize, len: usize) -> isize {
+    // SAFETY: precondition.
+    match unsafe { borrow(dev) }.netdev_rx(id, offset, len) {
+        Ok(delivered) => isize::from(delivered),
+        Err(e) => e.to_errno() as isize,
+    }
+}
+
+/// Takes a queued frame into a DMA buffer: its length, 0 if none, or a
+/// negative errno.
+///
+/// # Safety
+///
+/// `dev` is a live handle.
+#[no_mangle]
+unsafe extern "C" fn cervus_host_dev_netdev_tx(dev: u64, id: u64, offset: usize, cap: usize) -> isize {
+    // SAFETY: precondition.
+    match unsafe { borrow(dev) }.netdev_tx(id, offset, cap) {
+        Ok(len) => len as isize,
+        Err(e) => e.to_errno() as isize,
+    }
+}
+
+/// Whether the device's interface exists and is up.
+///
+/// # Safety
+///
+/// `dev` is a live handle.
+#[no_mangle]
+unsafe extern "C" fn cervus_host_dev_netdev_running(dev: u64) -> bool {
+    // SAFETY: precondition.
+    unsafe { borrow(dev) }.netdev_running()
+}
+
+/// The carrier last reported: 1 up, 0 down, -1 no interface.
+///
+/// # Safety
+///
+/// `dev` is a live handle.
+#[no_mangle]
+unsafe extern "C" fn cervus_host_dev_netdev_link(dev: u64) -> i32 {
+    // SAFETY: precondition.
+    unsafe { borrow(dev) }.netdev_link().map_or(-1, i32::from)
+}
+
+/// A hot swap begins.
+///
+/// # Safety
+///
+/// `dev` is a live handle.
+#[no_mangle]
+unsafe extern "C" fn cervus_host_dev_pause(dev: u64) {
+    // SAFETY: precondition.
+    unsafe { borrow(dev) }.pause()
+}
+
+/// It ends.
+///
+/// # Safety
+///
+/// `dev` is a live handle.
+#[no_mangle]
+unsafe extern "C" fn cervus_host_dev_resume(dev: u64, net_up: bool) {
+    // SAFETY: precondition.
+    unsafe { borrow(dev) }.resume(net_up)
+}

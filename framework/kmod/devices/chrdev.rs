@@ -4,7 +4,8 @@
 //!
 //! The module reserves a range of minors and a device class at load
 //! ([`Chrdevs`]); a driver's `chrdev_register` adds a `cdev` and a device
-//! node (under its PCI device in sysfs). Every file operation is a driver
+//! node (under its PCI device in sysfs). The node belongs to the device: it
+//! stays through a hot swap, and goes when the device is released. Every file operation is a driver
 //! call through the engine, in the calling task (so the driver's
 //! `user_read`/`user_write` copy from and to that task's buffer).
 //!
@@ -100,6 +101,7 @@ impl Drop for Chrdevs {
 pub(crate) struct Node {
     index: usize,
     cdev: *mut bindings::cdev,
+    name: [u8; 32],
 }
 
 impl Node {
@@ -129,8 +131,11 @@ impl DevCtx {
         let mut cname = [0u8; 32];
         cname[..name.len()].copy_from_slice(name);
         let mut state = this.bound_state()?;
-        if state.chrdev.is_some() {
-            return Err(EBUSY);
+        if let Some(node) = state.chrdev.as_ref() {
+            // The device's node outlives its driver instances: a new
+            // version (hot swap) registering the same name gets it, and the
+            // files open on it, back.
+            return if node.name == cname { Ok(()) } else { Err(EBUSY) };
         }
         let index = {
             let mut nodes = NODES.lock();
@@ -177,7 +182,7 @@ impl DevCtx {
             unreserve();
             return Err(e);
         }
-        state.chrdev = Some(Node { index, cdev });
+        state.chrdev = Some(Node { index, cdev, name: cname });
         Ok(())
     }
 
@@ -217,7 +222,7 @@ static NEXT_FILE: Atomic<u32> = Atomic::new(1);
 /// Calls the driver; the system call's result.
 fn call(file: &OpenFile, kind: u32, b: u32, user: (u64, u64), offset: i64) -> i64 {
     let event = EngineEvent {
-        instance: file.ctx.owner,
+        instance: file.ctx.events.instance(),
         kind,
         a: file.id,
         b,

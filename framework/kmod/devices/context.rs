@@ -36,6 +36,7 @@ use kernel::{
 };
 
 use super::chrdev::Node;
+use super::netdev::Netdev;
 use super::events::{Events, Timer, MAX_VECTORS, TIMERS};
 
 /// A memory BAR, mapped at probe.
@@ -76,6 +77,8 @@ pub(super) struct State {
     pub(super) timers: [Option<(Arc<Timer>, Option<ArcHrTimerHandle<Timer>>)>; TIMERS],
     /// The character device, once registered.
     pub(super) chrdev: Option<Node>,
+    /// The Ethernet interface, once registered.
+    pub(super) netdev: Option<Netdev>,
 }
 
 /// Readiness of the character device, under [`DevCtx::ready`].
@@ -121,8 +124,6 @@ impl DriverLock {
 #[pin_data]
 pub(crate) struct DevCtx {
     pub(super) pdev: ARef<pci::Device>,
-    /// The driver's instance id.
-    pub(super) owner: u32,
     /// `cervus:NAME`, NUL-terminated, for `/proc/interrupts`.
     pub(super) irq_name: [u8; 48],
     /// The driver's name (for logs).
@@ -173,7 +174,6 @@ impl DevCtx {
         let ctx = Arc::pin_init(
             try_pin_init!(DevCtx {
                 pdev: pdev.into(),
-                owner,
                 irq_name,
                 name: short,
                 name_len,
@@ -196,6 +196,7 @@ impl DevCtx {
                     irq: None,
                     timers: [const { None }; TIMERS],
                     chrdev: None,
+                    netdev: None,
                 }),
                 ready <- new_mutex!(Ready { mask: 0, generation: 0, dead: false }),
                 ready_changed <- kernel::new_poll_condvar!("cervus::DevCtx::ready_changed"),
@@ -274,10 +275,54 @@ impl DevCtx {
             }
         }
         self.free_irqs(&mut state);
+        if let Some(netdev) = state.netdev.as_ref() {
+            netdev.detach();
+        }
         if state.bound {
             // SAFETY: a valid, bound device.
             unsafe { bindings::pci_clear_master(self.raw()) };
         }
+    }
+
+    /// For a hot swap: stops what the running instance set up (timers,
+    /// interrupts, bus mastering) without declaring the device dead, and
+    /// pauses the interface. Events already recorded wait: the event work
+    /// blocks on the driver lock, which the swapping task holds.
+    pub(crate) fn pause(&self) {
+        let mut state = self.state.lock();
+        for timer in state.timers.iter_mut().flatten() {
+            if let Some(mut handle) = timer.1.take() {
+                kernel::time::hrtimer::HrTimerHandle::cancel(&mut handle);
+            }
+        }
+        self.free_irqs(&mut state);
+        if let Some(netdev) = state.netdev.as_ref() {
+            netdev.pause();
+        }
+        if state.bound {
+            // SAFETY: a valid, bound device.
+            unsafe { bindings::pci_clear_master(self.raw()) };
+        }
+    }
+
+    /// Ends a pause: the interface resumes, and the event work follows the
+    /// interface for the new instance (told it is up if `net_up`).
+    pub(crate) fn resume(&self, net_up: bool) {
+        self.events.set_net_up(net_up);
+        let state = self.state.lock();
+        if let Some(netdev) = state.netdev.as_ref() {
+            netdev.resume();
+        }
+    }
+
+    /// Whether the interface exists and is up.
+    pub(crate) fn netdev_running(&self) -> bool {
+        self.state.lock().netdev.as_ref().is_some_and(|n| n.running())
+    }
+
+    /// The carrier last reported, if there is an interface.
+    pub(crate) fn netdev_link(&self) -> Option<bool> {
+        self.state.lock().netdev.as_ref().map(|n| n.link())
     }
 
     /// Releases everything (our PCI driver's `unbind`): quiesces, waits for
@@ -286,6 +331,10 @@ impl DevCtx {
     pub(super) fn teardown(&self) {
         self.quiesce();
         self.events.cancel();
+        self.events.set_netdev(0);
+        // Unregistering takes RTNL: not under the state lock.
+        let netdev = self.state.lock().netdev.take();
+        drop(netdev);
         let mut state = self.state.lock();
         if let Some(node) = state.chrdev.take() {
             node.remove();

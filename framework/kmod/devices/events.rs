@@ -23,7 +23,7 @@ use kernel::{
     workqueue::{self, impl_has_work, new_work, Work, WorkItem},
 };
 
-use crate::call::{EngineEvent, EVENT_IRQ, EVENT_TIMER};
+use crate::call::{EngineEvent, EVENT_IRQ, EVENT_NET_OPEN, EVENT_NET_STOP, EVENT_NET_TX, EVENT_TIMER};
 use crate::engine;
 use crate::stack::EngineStack;
 
@@ -49,17 +49,28 @@ fn set_bits(word: &Atomic<u32>, bits: u32) {
     }
 }
 
+/// `Events::net` bit: the interface was brought up or down.
+pub(crate) const NET_STATE: u32 = 1;
+/// `Events::net` bit: frames are queued for transmission.
+pub(crate) const NET_TX: u32 = 2;
+
 /// What happened since the driver was last called, for one device.
 #[pin_data]
 pub(crate) struct Events {
-    /// The driver's instance id.
-    instance: u32,
+    /// The driver's instance id (a hot swap changes it).
+    instance: Atomic<u32>,
     /// Hard interrupts per vector not yet delivered.
     irqs: [Atomic<u32>; MAX_VECTORS],
     /// INTx status bits read by the hard handler, not yet delivered.
     status: Atomic<u32>,
     /// Timers that fired, one bit each.
     timers: Atomic<u32>,
+    /// Network interface events (`NET_*` bits).
+    net: Atomic<u32>,
+    /// Whether the driver was last told the interface is up.
+    net_up: Atomic<bool>,
+    /// The interface (`struct cervus_netdev *`), 0 if none.
+    netdev: Atomic<usize>,
     /// Set when the device is quiesced: nothing more is delivered.
     stopped: Atomic<bool>,
     /// The stack the work item enters the engine on.
@@ -79,10 +90,13 @@ impl Events {
         let stack = EngineStack::new()?;
         Arc::pin_init(
             pin_init!(Events {
-                instance,
+                instance: Atomic::new(instance),
                 irqs: [const { Atomic::new(0) }; MAX_VECTORS],
                 status: Atomic::new(0),
                 timers: Atomic::new(0),
+                net: Atomic::new(0),
+                net_up: Atomic::new(false),
+                netdev: Atomic::new(0),
                 stopped: Atomic::new(false),
                 stack <- kernel::new_mutex!(stack),
                 work <- new_work!("cervus::Events::work"),
@@ -111,6 +125,28 @@ impl Events {
         }
     }
 
+    /// Records a network interface event (`NET_*`; any context).
+    pub(crate) fn net(this: ArcBorrow<'_, Self>, bits: u32) {
+        set_bits(&this.net, bits);
+        Self::kick(this);
+    }
+
+    /// The driver's instance id.
+    pub(crate) fn instance(&self) -> u32 {
+        self.instance.load(ordering::Relaxed)
+    }
+
+    /// Records whether the driver was told the interface is up (after a
+    /// swap, for the new instance).
+    pub(crate) fn set_net_up(&self, up: bool) {
+        self.net_up.store(up, ordering::Relaxed);
+    }
+
+    /// Sets the interface whose state the work item follows (0: none).
+    pub(crate) fn set_netdev(&self, netdev: usize) {
+        self.netdev.store(netdev, ordering::Release);
+    }
+
     /// Records that timer `id` fired (any context).
     pub(crate) fn timer(this: ArcBorrow<'_, Self>, id: usize) {
         set_bits(&this.timers, 1 << id);
@@ -134,7 +170,7 @@ impl Events {
     }
 
     fn deliver(&self, stack: &mut EngineStack, kind: u32, a: u32, b: u32, c: u32) {
-        let event = EngineEvent { instance: self.instance, kind, a, b, c, ..EngineEvent::default() };
+        let event = EngineEvent { instance: self.instance(), kind, a, b, c, ..EngineEvent::default() };
         // The result is only for system calls; faults are the engine's to log.
         let _ = engine::driver_event(Some(stack), event);
     }
@@ -152,6 +188,20 @@ impl WorkItem for Events {
             }
             let status = if vector == 0 { this.status.xchg(0, ordering::Full) } else { 0 };
             this.deliver(&mut stack, EVENT_IRQ, vector as u32, status, count);
+        }
+        let net = this.net.xchg(0, ordering::Full);
+        let netdev = this.netdev.load(ordering::Acquire);
+        if net != 0 && netdev != 0 && !this.stopped.load(ordering::Acquire) {
+            // The interface's state now, not the order of the events: an up
+            // and a down that both happened since the last run cancel out.
+            let up = super::netdev::running(netdev);
+            if up != this.net_up.load(ordering::Relaxed) {
+                this.net_up.store(up, ordering::Relaxed);
+                this.deliver(&mut stack, if up { EVENT_NET_OPEN } else { EVENT_NET_STOP }, 0, 0, 0);
+            }
+            if net & NET_TX != 0 && up {
+                this.deliver(&mut stack, EVENT_NET_TX, 0, 0, 0);
+            }
         }
         let fired = this.timers.xchg(0, ordering::Full);
         for id in 0..TIMERS as u32 {

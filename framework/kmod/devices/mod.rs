@@ -10,7 +10,7 @@
 //! - [`context`]: a bound device's state (BARs, configuration space, the
 //!   driver lock); [`dma`], [`irq`], [`timers`]: its capabilities;
 //!   [`events`]: interrupts and timers turned into driver calls;
-//!   [`chrdev`]: its `/dev` node.
+//!   [`chrdev`]: its `/dev` node; [`netdev`]: its Ethernet interface.
 //! - [`abi`]: the C functions the engine calls.
 
 mod abi;
@@ -20,6 +20,7 @@ mod context;
 mod dma;
 mod events;
 mod irq;
+mod netdev;
 mod pci_driver;
 mod timers;
 

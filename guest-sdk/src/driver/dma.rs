@@ -33,6 +33,11 @@ impl DmaBuffer {
         Ok(DmaBuffer { handle, bus_addr: bus_addr as u64, size: size as usize })
     }
 
+    /// The host's handle for it (for [`FrameOp`](super::net::FrameOp)s).
+    pub fn handle(&self) -> i32 {
+        self.handle
+    }
+
     /// The address the device uses.
     pub fn bus_addr(&self) -> u64 {
         self.bus_addr

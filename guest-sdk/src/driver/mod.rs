@@ -5,7 +5,7 @@
 //! A driver is a type implementing [`Driver`], declared with
 //! [`driver!`](crate::driver!) together with the PCI ids it handles. Its
 //! `probe` gets the device's capabilities ([`Pci`], [`Mmio`], [`DmaBuffer`],
-//! [`Irqs`], [`chrdev`]) and returns the driver's state; the host then calls
+//! [`Irqs`], [`chrdev`], [`net`]) and returns the driver's state; the host then calls
 //! its methods for interrupts, timers and its character device, one at a
 //! time. Everything is checked by the host: a bad offset or a stale handle
 //! is an [`Errno`](crate::Errno), never a crash.
@@ -28,8 +28,10 @@
 
 mod chrdev_api;
 mod dma;
+pub mod handoff;
 mod irq;
 mod mmio;
+pub mod net;
 mod pci;
 mod time;
 
@@ -97,6 +99,23 @@ pub trait Driver: Sized + 'static {
     fn ioctl(&mut self, _file: FileId, _cmd: u32, _buf: &mut UserBuffer) -> Result<i32, Errno> {
         Err(Errno::Unsupported)
     }
+
+    /// The network interface was brought up: start the device.
+    fn net_open(&mut self) -> Result<(), Errno> {
+        Ok(())
+    }
+
+    /// The network interface was brought down: stop the device.
+    fn net_stop(&mut self) {}
+
+    /// Frames are queued for transmission: take them with [`net::take`].
+    fn net_tx(&mut self) {}
+
+    /// A hot swap is replacing this version: save what the next one needs
+    /// with [`handoff::save`]. `remove` follows. An error aborts the swap.
+    fn save(&mut self) -> Result<(), Errno> {
+        Ok(())
+    }
 }
 
 /// Declares the driver type and its PCI match table, and exports the entry
@@ -146,6 +165,22 @@ macro_rules! driver {
         #[unsafe(export_name = "cervus_chr_ioctl")]
         pub extern "C" fn __cervus_chr_ioctl(file: i32, cmd: i32, len: i32) -> i32 {
             __CERVUS_DRIVER.ioctl(file, cmd, len)
+        }
+        #[unsafe(export_name = "cervus_net_open")]
+        pub extern "C" fn __cervus_net_open() -> i32 {
+            __CERVUS_DRIVER.net_open()
+        }
+        #[unsafe(export_name = "cervus_net_stop")]
+        pub extern "C" fn __cervus_net_stop() {
+            __CERVUS_DRIVER.net_stop()
+        }
+        #[unsafe(export_name = "cervus_net_tx")]
+        pub extern "C" fn __cervus_net_tx() {
+            __CERVUS_DRIVER.net_tx()
+        }
+        #[unsafe(export_name = "cervus_state_save")]
+        pub extern "C" fn __cervus_state_save() -> i32 {
+            __CERVUS_DRIVER.save()
         }
     };
 }
@@ -232,6 +267,28 @@ impl<T: Driver> Slot<T> {
     pub fn ioctl(&self, file: i32, cmd: i32, len: i32) -> i32 {
         let mut buf = UserBuffer::new(len.max(0) as usize);
         result(self.with(|d| d.ioctl(FileId(file as u32), cmd as u32, &mut buf)).unwrap_or(Err(Errno::NotFound)))
+    }
+}
+
+impl<T: Driver> Slot<T> {
+    #[doc(hidden)]
+    pub fn net_open(&self) -> i32 {
+        result(self.with(|d| d.net_open().map(|()| 0)).unwrap_or(Err(Errno::NotFound)))
+    }
+
+    #[doc(hidden)]
+    pub fn net_stop(&self) {
+        self.with(T::net_stop);
+    }
+
+    #[doc(hidden)]
+    pub fn net_tx(&self) {
+        self.with(T::net_tx);
+    }
+
+    #[doc(hidden)]
+    pub fn save(&self) -> i32 {
+        result(self.with(|d| d.save().map(|()| 0)).unwrap_or(Err(Errno::NotFound)))
     }
 }
 

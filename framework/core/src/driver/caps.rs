@@ -30,7 +30,7 @@ fn code(e: Errno) -> i32 {
     e.code()
 }
 
-fn sys(e: SysError) -> Errno {
+pub(crate) fn sys(e: SysError) -> Errno {
     match e {
         SysError::ENOENT | SysError::ENODEV => Errno::NotFound,
         SysError::ENOMEM => Errno::NoMemory,
@@ -46,7 +46,7 @@ fn sys(e: SysError) -> Errno {
 
 /// The driver part of the caller's state; drivers are the only instances
 /// linked against `cervus_drv`, so it is always there.
-fn driver<'a>(caller: &'a mut Caller<'_, HostState>) -> Result<&'a mut DriverState, Errno> {
+pub(crate) fn driver<'a>(caller: &'a mut Caller<'_, HostState>) -> Result<&'a mut DriverState, Errno> {
     caller.data_mut().driver.as_mut().ok_or(Errno::Unsupported)
 }
 
@@ -98,7 +98,7 @@ fn mmio_of(state: &DriverState, handle: i32) -> Result<(u8, u64), Errno> {
     })
 }
 
-fn dma_of(state: &DriverState, handle: i32) -> Result<super::device::DmaBuffer, Errno> {
+pub(crate) fn dma_of(state: &DriverState, handle: i32) -> Result<super::device::DmaBuffer, Errno> {
     state.caps.get(handle, |c| match *c {
         Cap::Dma(buf) => Some(buf),
         Cap::Mmio { .. } => None,

@@ -153,4 +153,33 @@ pub trait Devices: Sync {
     /// During a character-device call: copies `src` to the caller's buffer
     /// `user` at `offset`; returns the count.
     fn user_write(&self, user: UserBuf, offset: usize, src: &[u8]) -> Result<usize, SysError>;
+
+    /// Registers the device's Ethernet interface, or re-attaches the
+    /// existing one (same MAC) after a swap; returns its name.
+    fn netdev_register(&self, dev: DeviceId, pattern: &str, mac: [u8; 6], mtu: u32) -> Result<String<16>, SysError>;
+    /// Sets the interface's carrier.
+    fn netdev_carrier(&self, dev: DeviceId, up: bool);
+    /// Hands the frame at `offset..offset + len` of DMA buffer `buffer` to
+    /// the network stack; `false` if it was dropped (interface down).
+    fn netdev_rx(&self, dev: DeviceId, buffer: u64, offset: usize, len: usize) -> Result<bool, SysError>;
+    /// Copies the next frame queued for transmission into DMA buffer
+    /// `buffer` at `offset` (at most `cap` bytes); its length, or `None` if
+    /// the queue is empty.
+    fn netdev_tx(&self, dev: DeviceId, buffer: u64, offset: usize, cap: usize) -> Result<Option<usize>, SysError>;
+    /// Whether the device's interface exists and is up (`ip link set up`).
+    fn netdev_running(&self, dev: DeviceId) -> bool;
+    /// The carrier the driver last reported (held or not), if the device
+    /// has an interface.
+    fn netdev_link(&self, dev: DeviceId) -> Option<bool>;
+
+    /// For a hot swap: stops what the running instance set up (interrupts,
+    /// timers, bus mastering) without declaring the device dead; the
+    /// interface stops its queue (frames wait in the stack) and holds
+    /// carrier changes, the character device stays. Events that arrive
+    /// meanwhile wait for [`Devices::resume`].
+    fn pause(&self, dev: DeviceId);
+    /// Ends a pause: events are delivered again, to the new instance; the
+    /// interface applies the carrier last reported and restarts its queue.
+    /// `net_up` says whether the new instance was told the interface is up.
+    fn resume(&self, dev: DeviceId, net_up: bool);
 }

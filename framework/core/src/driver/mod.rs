@@ -7,8 +7,9 @@
 //! device found (from the request, or the module's match table) and bound,
 //! it is instantiated with the `cervus` and `cervus_drv` imports only, and
 //! its `cervus_probe` runs. From then on the system calls its exports for
-//! interrupts, timers and its character device ([`Drivers::event`]), one at
-//! a time under the device's lock, each with a fuel budget.
+//! interrupts, timers, its character device and its network interface
+//! ([`Drivers::event`]), one at a time under the device's lock, each with a
+//! fuel budget. [`Drivers::swap`] replaces the running module (`swap.rs`).
 //!
 //! Errors a driver can handle are return codes. Faults stop it: a trap, an
 //! exhausted budget, or an engine panic (see `engine_panicked`). The device
@@ -19,34 +20,35 @@
 
 pub mod caps;
 pub mod device;
+mod event;
 pub mod handles;
+mod handoff;
+mod instance;
+pub mod net;
 pub mod state;
+mod swap;
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU32, Ordering};
 
-use cervus_hostcalls::driver::{
-    EXPORT_CHR_IOCTL, EXPORT_CHR_OPEN, EXPORT_CHR_READ, EXPORT_CHR_RELEASE, EXPORT_CHR_WRITE, EXPORT_IRQ, EXPORT_PROBE,
-    EXPORT_REMOVE, EXPORT_TIMER, MATCH_SECTION, decode_match_table,
-};
+use cervus_hostcalls::driver::{MATCH_SECTION, decode_match_table};
+use cervus_hostcalls::message;
 use cervus_hostcalls::protocol::{
     DriverInfo, DriverLoadRequest, DriverStatus, EngineKind, ErrorKind, ErrorReply, InstanceKind, InstanceState,
-    MAX_NAME_LEN, Message, Outcome,
+    MAX_NAME_LEN, Message,
 };
-use cervus_hostcalls::{Errno, message};
 use heapless::String;
 use spin::Mutex;
-use wasmi::{Instance, Linker, Store, StoreLimitsBuilder, Val};
 
 pub use device::{BoundDevice, DeviceId, DeviceSpec, Devices, DmaBuffer, PciSlot, UserBuf};
-use state::{DriverCounters, DriverState};
+pub use event::Event;
+use instance::{Compiled, DriverInstance, Export, Identity};
+use state::DriverCounters;
 
-use crate::exec::{self, Ended, Policy};
-use crate::hostcalls::{self, Capabilities};
-use crate::instance::{HostState, InstanceLimits};
 use crate::ipc::Broadcasts;
 use crate::platform::{Level, Platform, SysError, TaskToken};
-use crate::registry::{Identity, InstanceId, Registration, Registry};
+use crate::registry::{self, InstanceId, Registration, Registry};
 use crate::run;
 
 /// Most drivers loaded at once.
@@ -65,54 +67,88 @@ pub struct DriverLimits {
     pub memory: u64,
     /// Link the `cervus_test` hooks.
     pub test_hooks: bool,
+    /// How long a swapped-in network driver has to bring its link up, in
+    /// milliseconds.
+    pub swap_ready_ms: u64,
 }
 
-/// Something the system asks a driver to handle.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Event {
-    /// Interrupts on `vector`: `count` coalesced, INTx `status`.
-    Irq {
-        /// The vector.
-        vector: u32,
-        /// What the host read from the INTx status register.
-        status: u32,
-        /// Hard interrupts coalesced.
-        count: u32,
-    },
-    /// Timer `id` fired.
-    Timer(u32),
-    /// `/dev/NAME` was opened; the file's id.
-    ChrOpen(u32),
-    /// A file was closed.
-    ChrRelease(u32),
-    /// `read(2)`: file, the caller's buffer, file offset.
-    ChrRead(u32, UserBuf, i64),
-    /// `write(2)`: file, the caller's buffer, file offset.
-    ChrWrite(u32, UserBuf, i64),
-    /// `ioctl(2)`: file, command, the argument buffer.
-    ChrIoctl(u32, u32, UserBuf),
+/// The code a driver runs, replaced by a swap.
+struct Code {
+    kind: EngineKind,
+    compiled: Compiled,
 }
 
-/// A loaded driver: its instance, under the device's lock.
-struct Loaded {
-    store: Store<HostState>,
-    instance: Instance,
-    _registration: Registration,
-}
-
-/// A slot of the driver table.
+/// A loaded driver.
 struct Slot {
     id: InstanceId,
     name: String<MAX_NAME_LEN>,
-    engine: EngineKind,
     device: BoundDevice,
+    registration: Registration,
+    broadcasts: Arc<Broadcasts>,
+    limits: DriverLimits,
+    code: Mutex<Code>,
+    swaps: AtomicU32,
     /// Why it stopped, once it has.
     dead: Mutex<Option<Message>>,
     /// The instance. Only touched under the device's lock (so `try_lock`
     /// always succeeds); left locked forever if the engine panics inside.
-    loaded: Mutex<Option<Loaded>>,
+    loaded: Mutex<Option<DriverInstance>>,
     /// Counters, copied out after each call, for listing without the lock.
-    counters: Mutex<(DriverCounters, u64, u64)>,
+    published: Mutex<Published>,
+}
+
+/// What `cvctl driver list` shows of a driver's state, copied out after
+/// each call so that listing never waits for a running driver.
+#[derive(Clone, Default)]
+struct Published {
+    counters: DriverCounters,
+    dma_bytes: u64,
+    fuel_used: u64,
+    netdev: String<16>,
+}
+
+impl Slot {
+    /// Who a new instance of this driver is.
+    fn identity(&self, platform: &'static dyn Platform) -> Identity<'_> {
+        Identity {
+            platform,
+            id: self.id,
+            name: &self.name,
+            control: self.registration.control().clone(),
+            broadcasts: self.broadcasts.clone(),
+            device: self.device.id,
+            limits: self.limits,
+        }
+    }
+
+    /// Copies the instance's counters out for listing.
+    fn publish(&self, loaded: &mut DriverInstance) {
+        let fuel_used = loaded.store.data().control.fuel_used.load(Ordering::Relaxed);
+        if let Some(d) = loaded.driver() {
+            *self.published.lock() = Published {
+                counters: d.counters,
+                dma_bytes: d.dma_bytes as u64,
+                fuel_used,
+                netdev: d.netdev.clone().unwrap_or_default(),
+            };
+        }
+    }
+
+    /// Calls `export` with the driver marked as running (for engine panics).
+    #[expect(clippy::result_large_err, reason = "messages are bounded inline strings, built without allocating")]
+    fn call(
+        &self,
+        platform: &'static dyn Platform,
+        loaded: &mut DriverInstance,
+        export: Export,
+        params: &[wasmi::Val],
+    ) -> Result<Option<i32>, Message> {
+        platform.set_running(Some(self.id));
+        let result = loaded.call(export, params, &self.limits);
+        platform.set_running(None);
+        self.publish(loaded);
+        result
+    }
 }
 
 /// The loaded drivers.
@@ -123,6 +159,16 @@ pub struct Drivers {
 
 fn error(kind: ErrorKind, message: Message) -> ErrorReply {
     ErrorReply { kind, message }
+}
+
+/// Refuses engines this build does not have.
+#[expect(clippy::result_large_err, reason = "replies are bounded inline values, built without allocating")]
+fn check_engine(kind: EngineKind) -> Result<(), ErrorReply> {
+    if kind == EngineKind::Interp {
+        Ok(())
+    } else {
+        Err(error(ErrorKind::EngineUnavailable, message!("engine `{}` is not built into this module", kind.name())))
+    }
 }
 
 /// The match table in the module's custom section, if it has one.
@@ -137,22 +183,27 @@ fn match_table(wasm: &[u8]) -> Option<heapless::Vec<(u16, u16), 16>> {
     None
 }
 
-#[expect(clippy::result_large_err, reason = "messages are bounded inline strings, built without allocating")]
-/// Calls export `name` of a loaded driver with `params` under `limits`'
-/// budget. `Ok(None)` if the driver does not export it.
-fn call(loaded: &mut Loaded, name: &str, params: &[Val], limits: &DriverLimits) -> Result<Option<i32>, Message> {
-    let Some(func) = loaded.instance.get_func(&loaded.store, name) else { return Ok(None) };
-    let returns = func.ty(&loaded.store).results().len();
-    let mut results = [Val::I32(0)];
-    let results = &mut results[..returns.min(1)];
-    let policy = Policy { slice: limits.slice, budget: Some(limits.budget), stoppable: false };
-    let (ended, _, _) = exec::execute(&mut loaded.store, &loaded.instance, func, params, results, policy);
-    match ended {
-        Ended::Returned => Ok(Some(results.first().and_then(Val::i32).unwrap_or(0))),
-        Ended::Budget(fuel) => Err(message!("{name} used up its budget ({fuel} fuel): an endless loop?")),
-        Ended::Stopped(Outcome::Trapped(trap)) => Err(message!("{name} trapped: {}", trap.message)),
-        Ended::Stopped(other) => Err(message!("{name} stopped: {other:?}")),
-    }
+/// Which device a load request names.
+#[expect(clippy::result_large_err, reason = "replies are bounded inline values, built without allocating")]
+fn device_spec(request: &DriverLoadRequest<'_>) -> Result<DeviceSpec, ErrorReply> {
+    let ids = match (request.pci_id, request.slot) {
+        (Some(id), _) => heapless::Vec::from_slice(&[id]).unwrap_or_default(),
+        (None, Some(_)) => heapless::Vec::new(),
+        (None, None) => match match_table(request.wasm) {
+            Some(ids) if !ids.is_empty() => ids,
+            _ => {
+                return Err(error(
+                    ErrorKind::Device,
+                    message!("no --pci or --slot given and the module has no `{MATCH_SECTION}` match table"),
+                ));
+            }
+        },
+    };
+    Ok(DeviceSpec {
+        ids,
+        slot: request.slot.map(|s| PciSlot { domain: s.domain, bus: s.bus, device: s.device, function: s.function }),
+        rebind: request.rebind,
+    })
 }
 
 impl Drivers {
@@ -186,37 +237,10 @@ impl Drivers {
         if self.slots.lock().len() >= MAX_DRIVERS {
             return Err(error(ErrorKind::Limit, message!("{MAX_DRIVERS} drivers are loaded")));
         }
-        if request.engine != EngineKind::Interp {
-            return Err(error(
-                ErrorKind::EngineUnavailable,
-                message!("engine `{}` is not built into this module", request.engine.name()),
-            ));
-        }
-        let (engine, module) = run::compile(request.wasm)?;
-        let ids = match (request.pci_id, request.slot) {
-            (Some(id), _) => heapless::Vec::from_slice(&[id]).unwrap_or_default(),
-            (None, Some(_)) => heapless::Vec::new(),
-            (None, None) => match match_table(request.wasm) {
-                Some(ids) if !ids.is_empty() => ids,
-                _ => {
-                    return Err(error(
-                        ErrorKind::Device,
-                        message!("no --pci or --slot given and the module has no `{MATCH_SECTION}` match table"),
-                    ));
-                }
-            },
-        };
-        let spec = DeviceSpec {
-            ids,
-            slot: request.slot.map(|s| PciSlot {
-                domain: s.domain,
-                bus: s.bus,
-                device: s.device,
-                function: s.function,
-            }),
-            rebind: request.rebind,
-        };
-        let who = Identity {
+        check_engine(request.engine)?;
+        let compiled = Compiled::new(request.wasm)?;
+        let spec = device_spec(request)?;
+        let who = registry::Identity {
             name: request.name,
             kind: InstanceKind::Driver,
             engine: request.engine,
@@ -228,10 +252,9 @@ impl Drivers {
             .registry
             .register(who)
             .map_err(|_| error(ErrorKind::Limit, message!("all instance slots are in use")))?;
-        let id = registration.id();
         let devices = platform.devices();
         let device = devices
-            .bind(&spec, id, request.name)
+            .bind(&spec, registration.id(), request.name)
             .map_err(|e| error(ErrorKind::Device, message!("{}: {}", describe(&spec), run::sys_error_text(e.0))))?;
         // From here on, failures give the device back.
         let fail = |kind, message| {
@@ -239,57 +262,33 @@ impl Drivers {
             devices.unbind(device.id);
             error(kind, message)
         };
-        platform.set_running(Some(id));
-        let mut state = HostState::new(
-            platform,
-            id,
-            request.name,
-            registration.control().clone(),
-            Vec::new(),
-            Vec::new(),
-            broadcasts.clone(),
-            InstanceLimits { max_files: 0 },
-            StoreLimitsBuilder::new()
-                .memory_size(usize::try_from(limits.memory).unwrap_or(usize::MAX))
-                .instances(1)
-                .memories(1)
-                .tables(1)
-                .build(),
-        );
-        state.driver = Some(DriverState::new(device.id, limits));
-        let mut store = Store::new(&engine, state);
-        store.limiter(|s| &mut s.store_limits);
-        let mut linker = Linker::new(&engine);
-        let caps = Capabilities { apps: false, drivers: true, test_hooks: limits.test_hooks };
-        let result = hostcalls::register(&mut linker, caps).map_err(|e| message!("{e}")).and_then(|()| {
-            let _ = store.set_fuel(limits.budget);
-            linker.instantiate_and_start(&mut store, &module).map_err(|e| run::instantiation_error(&e).message)
+        let slot = Arc::new(Slot {
+            id: registration.id(),
+            name: crate::runtime::short(request.name),
+            device: device.clone(),
+            registration,
+            broadcasts: broadcasts.clone(),
+            limits,
+            code: Mutex::new(Code { kind: request.engine, compiled }),
+            swaps: AtomicU32::new(0),
+            dead: Mutex::new(None),
+            loaded: Mutex::new(None),
+            published: Mutex::new(Published::default()),
         });
-        let instance = match result {
-            Ok(i) => i,
-            Err(message) => {
-                platform.set_running(None);
-                drop(store);
-                return Err(fail(ErrorKind::Link, message));
-            }
-        };
+        platform.set_running(Some(slot.id));
+        let instance = DriverInstance::new(&slot.code.lock().compiled, &slot.identity(platform), None);
+        platform.set_running(None);
+        match instance {
+            Ok(instance) => *slot.loaded.lock() = Some(instance),
+            Err(message) => return Err(fail(ErrorKind::Link, message)),
+        }
         // The slot is listed before probing, so that interrupts arriving
         // during the probe are delivered after it, and an engine panic in
         // the probe finds (and kills) the driver.
-        let slot = Arc::new(Slot {
-            id,
-            name: crate::runtime::short(request.name),
-            engine: request.engine,
-            device: device.clone(),
-            dead: Mutex::new(None),
-            loaded: Mutex::new(Some(Loaded { store, instance, _registration: registration })),
-            counters: Mutex::new((DriverCounters::default(), 0, 0)),
-        });
         {
             let mut slots = self.slots.lock();
             if slots.iter().any(|s| s.name == slot.name) {
                 drop(slots);
-                platform.set_running(None);
                 drop(slot.loaded.lock().take());
                 return Err(fail(ErrorKind::Exists, message!("a driver named {} is loaded", request.name)));
             }
@@ -297,19 +296,14 @@ impl Drivers {
         }
         devices.lock(device.id);
         let probed = match slot.loaded.lock().as_mut() {
-            Some(loaded) => {
-                let probed = call(loaded, EXPORT_PROBE, &[], &limits);
-                record_counters(&slot, loaded);
-                probed
-            }
+            Some(loaded) => slot.call(platform, loaded, Export::Probe, &[]),
             None => Ok(None),
         };
         devices.unlock(device.id);
-        platform.set_running(None);
         let failure = match probed {
             Ok(Some(0)) => None,
-            Ok(None) => Some(message!("the module exports no `{EXPORT_PROBE}`")),
-            Ok(Some(code)) => Some(message!("{EXPORT_PROBE} returned {code}")),
+            Ok(None) => Some(message!("the module exports no `{}`", Export::Probe.name())),
+            Ok(Some(code)) => Some(message!("{} returned {code}", Export::Probe.name())),
             Err(message) => Some(message),
         };
         if let Some(message) = failure {
@@ -317,12 +311,16 @@ impl Drivers {
             drop(slot.loaded.lock().take());
             return Err(fail(ErrorKind::Probe, message));
         }
-        registry_set_running(&slot);
+        slot.registration.set_state(InstanceState::Running);
         platform.log(
             Level::Info,
             format_args!(
-                "driver {} loaded on {} ({:04x}:{:04x})",
-                request.name, device.slot, device.vendor, device.device
+                "driver {} loaded on {} ({:04x}:{:04x}), module {}",
+                request.name,
+                device.slot,
+                device.vendor,
+                device.device,
+                slot.code.lock().compiled.hash
             ),
         );
         Ok(())
@@ -340,21 +338,20 @@ impl Drivers {
         // A driver the engine panicked in is left locked: skip its instance
         // (abandoned with the panicking call), and free its registry slot.
         let loaded = slot.loaded.try_lock().and_then(|mut l| l.take());
-        if loaded.is_none() {
-            self.registry.remove_dead(slot.id);
-        }
-        if let Some(mut loaded) = loaded {
-            let alive = slot.dead.lock().is_none();
-            if alive && let Some(limits) = limits_of(&loaded) {
-                platform.set_running(Some(slot.id));
-                if let Err(message) = call(&mut loaded, EXPORT_REMOVE, &[], &limits) {
+        match loaded {
+            Some(mut loaded) => {
+                if slot.dead.lock().is_none()
+                    && let Err(message) = slot.call(platform, &mut loaded, Export::Remove, &[])
+                {
                     platform.log(Level::Warning, format_args!("driver {name}: {message}"));
                 }
-                platform.set_running(None);
+                // The device's memory is freed by `unbind` below, after the
+                // device is stopped; dropping the instance frees the rest.
+                drop(loaded);
             }
-            // The device's memory is freed by `unbind` below, after the
-            // device is stopped; dropping the instance frees the rest.
-            drop(loaded);
+            None => {
+                self.registry.remove_dead(slot.id);
+            }
         }
         devices.quiesce(slot.device.id);
         devices.unlock(slot.device.id);
@@ -383,58 +380,30 @@ impl Drivers {
         // engine panicked in this driver earlier.
         let mut guard = slot.loaded.try_lock().ok_or(SysError::ENODEV)?;
         let loaded = guard.as_mut().ok_or(SysError::ENODEV)?;
-        let limits = limits_of(loaded).ok_or(SysError::ENODEV)?;
-        let (export, params, user): (&str, Vec<Val>, Option<UserBuf>) = match event {
-            Event::Irq { vector, status, count } => {
-                if let Some(d) = driver_state(loaded) {
+        let call = event.call();
+        if let Some(d) = loaded.driver() {
+            match event {
+                Event::Irq { count, .. } => {
                     d.counters.irq_events += 1;
                     d.counters.irqs += u64::from(count);
                 }
-                (
-                    EXPORT_IRQ,
-                    alloc::vec![Val::I32(vector as i32), Val::I32(status as i32), Val::I32(count as i32)],
-                    None,
-                )
+                Event::Timer(_) => d.counters.timer_events += 1,
+                _ if event.is_chr() => d.counters.chr_calls += 1,
+                _ => {}
             }
-            Event::Timer(timer) => {
-                if let Some(d) = driver_state(loaded) {
-                    d.counters.timer_events += 1;
-                }
-                (EXPORT_TIMER, alloc::vec![Val::I32(timer as i32)], None)
-            }
-            Event::ChrOpen(file) => (EXPORT_CHR_OPEN, alloc::vec![Val::I32(file as i32)], None),
-            Event::ChrRelease(file) => (EXPORT_CHR_RELEASE, alloc::vec![Val::I32(file as i32)], None),
-            Event::ChrRead(file, buf, offset) => (
-                EXPORT_CHR_READ,
-                alloc::vec![Val::I32(file as i32), Val::I32(buf.len.min(i32::MAX as usize) as i32), Val::I64(offset)],
-                Some(buf),
-            ),
-            Event::ChrWrite(file, buf, offset) => (
-                EXPORT_CHR_WRITE,
-                alloc::vec![Val::I32(file as i32), Val::I32(buf.len.min(i32::MAX as usize) as i32), Val::I64(offset)],
-                Some(buf),
-            ),
-            Event::ChrIoctl(file, cmd, buf) => (
-                EXPORT_CHR_IOCTL,
-                alloc::vec![Val::I32(file as i32), Val::I32(cmd as i32), Val::I32(buf.len as i32)],
-                Some(buf),
-            ),
-        };
-        if let Some(d) = driver_state(loaded) {
-            if !matches!(event, Event::Irq { .. } | Event::Timer(_)) {
-                d.counters.chr_calls += 1;
-            }
-            d.user = user;
+            d.user = call.user;
         }
-        platform.set_running(Some(slot.id));
-        let result = call(loaded, export, &params, &limits);
-        platform.set_running(None);
-        if let Some(d) = driver_state(loaded) {
+        let result = slot.call(platform, loaded, call.export, &call.params[..call.count]);
+        if let Some(d) = loaded.driver() {
             d.user = None;
         }
-        record_counters(slot, loaded);
+        if let (Event::NetOpen, Ok(Some(code))) = (event, &result)
+            && *code < 0
+        {
+            platform.log(Level::Warning, format_args!("driver {}: {} returned {code}", slot.name, call.export.name()));
+        }
         match result {
-            Ok(value) => answer(event, value),
+            Ok(value) => event.answer(value),
             Err(message) => {
                 drop(guard);
                 self.kill(platform, slot, message);
@@ -473,12 +442,17 @@ impl Drivers {
         slots
             .iter()
             .map(|s| {
-                let (c, dma_bytes, fuel_used) = *s.counters.lock();
+                let p = s.published.lock().clone();
+                let c = p.counters;
                 let dead = s.dead.lock().clone();
+                let (engine, module_hash) = {
+                    let code = s.code.lock();
+                    (code.kind, code.compiled.hash.clone())
+                };
                 DriverInfo {
                     id: s.id.0,
                     name: s.name.clone(),
-                    engine: s.engine,
+                    engine,
                     device: s.device.slot.clone(),
                     vendor: s.device.vendor,
                     device_id: s.device.device,
@@ -489,8 +463,13 @@ impl Drivers {
                     timer_events: c.timer_events,
                     chr_calls: c.chr_calls,
                     mmio_ops: c.mmio_ops,
-                    dma_bytes,
-                    fuel_used,
+                    dma_bytes: p.dma_bytes,
+                    fuel_used: p.fuel_used,
+                    netdev: p.netdev,
+                    rx_frames: c.rx_frames,
+                    tx_frames: c.tx_frames,
+                    module_hash,
+                    swaps: s.swaps.load(Ordering::Relaxed),
                 }
             })
             .collect()
@@ -502,69 +481,6 @@ impl Drivers {
             let Some(name) = self.slots.lock().first().map(|s| s.name.clone()) else { return };
             self.unload(platform, &name);
         }
-    }
-}
-
-/// What the system call gets for a driver's answer to `event`: the count
-/// or a Linux errno. Exports a driver does not have answer as if they
-/// refused (`EINVAL`, or `ENOTTY` for ioctls), except `open`, which succeeds.
-fn answer(event: Event, value: Option<i32>) -> Result<i64, SysError> {
-    let ioctl = matches!(event, Event::ChrIoctl(..));
-    let len = match event {
-        Event::ChrRead(_, buf, _) | Event::ChrWrite(_, buf, _) => Some(buf.len),
-        Event::ChrOpen(_) | Event::ChrIoctl(..) => None,
-        Event::Irq { .. } | Event::Timer(_) | Event::ChrRelease(_) => return Ok(0),
-    };
-    match value {
-        None if matches!(event, Event::ChrOpen(_)) => Ok(0),
-        None => Err(if ioctl { SysError::ENOTTY } else { SysError::EINVAL }),
-        Some(v) if v < 0 => Err(errno(v, ioctl)),
-        // A driver claiming more bytes than the call had is broken.
-        Some(v) if len.is_some_and(|len| v as usize > len) => Err(SysError::EIO),
-        Some(_) if matches!(event, Event::ChrOpen(_)) => Ok(0),
-        Some(v) => Ok(i64::from(v)),
-    }
-}
-
-/// The Linux errno for a driver's error code.
-fn errno(code: i32, ioctl: bool) -> SysError {
-    match Errno::from_code(code) {
-        Some(Errno::WouldBlock) => SysError::EAGAIN,
-        Some(Errno::Unsupported) if ioctl => SysError::ENOTTY,
-        Some(Errno::InvalidArgument | Errno::Misaligned | Errno::Unsupported) => SysError::EINVAL,
-        Some(Errno::PermissionDenied) => SysError::EPERM,
-        Some(Errno::NotFound) => SysError::ENOENT,
-        Some(Errno::BadPointer) => SysError::EFAULT,
-        Some(Errno::BadHandle) => SysError::EBADF,
-        Some(Errno::OutOfBounds) => SysError::ERANGE,
-        Some(Errno::QuotaExceeded) => SysError::EDQUOT,
-        Some(Errno::NoMemory) => SysError::ENOMEM,
-        Some(Errno::Interrupted) => SysError::EINTR,
-        Some(Errno::Io | Errno::Unknown) | None => SysError::EIO,
-    }
-}
-
-/// The driver part of a loaded driver's state (set at load, so always there).
-fn driver_state(loaded: &mut Loaded) -> Option<&mut DriverState> {
-    loaded.store.data_mut().driver.as_mut()
-}
-
-/// The limits a loaded driver runs under.
-fn limits_of(loaded: &Loaded) -> Option<DriverLimits> {
-    loaded.store.data().driver.as_ref().map(|d| d.limits)
-}
-
-fn record_counters(slot: &Slot, loaded: &Loaded) {
-    let state = loaded.store.data();
-    if let Some(d) = state.driver.as_ref() {
-        let fuel = state.control.fuel_used.load(core::sync::atomic::Ordering::Relaxed);
-        *slot.counters.lock() = (d.counters, d.dma_bytes as u64, fuel);
-    }
-}
-
-fn registry_set_running(slot: &Slot) {
-    if let Some(loaded) = slot.loaded.lock().as_ref() {
-        loaded._registration.set_state(InstanceState::Running);
     }
 }
 

@@ -35,6 +35,10 @@ pub struct DriverCounters {
     pub chr_calls: u64,
     /// MMIO accesses.
     pub mmio_ops: u64,
+    /// Frames handed to the network stack.
+    pub rx_frames: u64,
+    /// Frames taken for transmission.
+    pub tx_frames: u64,
 }
 
 /// The device-facing part of a driver's host state.
@@ -55,10 +59,16 @@ pub struct DriverState {
     pub irq_mode: i32,
     /// Whether `/dev/NAME` is registered.
     pub chrdev: bool,
+    /// The network interface's name, once registered.
+    pub netdev: Option<heapless::String<16>>,
     /// The caller's buffer, during a character-device call.
     pub user: Option<UserBuf>,
     /// Counters.
     pub counters: DriverCounters,
+    /// What the driver saved for its next version (`state_save`).
+    pub saved: Option<Vec<u8>>,
+    /// What its previous version saved (`state_restore`).
+    pub restore: Option<Vec<u8>>,
 }
 
 impl DriverState {
@@ -73,8 +83,24 @@ impl DriverState {
             limits,
             irq_mode: 0,
             chrdev: false,
+            netdev: None,
             user: None,
             counters: DriverCounters::default(),
+            saved: None,
+            restore: None,
         }
+    }
+
+    /// Takes every DMA buffer the driver holds or freed, for the system to
+    /// free once the device is stopped (a swap hands the device to a new
+    /// instance with its own buffers).
+    pub fn take_buffers(&mut self) -> Vec<DmaBuffer> {
+        let mut buffers: Vec<DmaBuffer> = self.quarantine.drain(..).collect();
+        buffers.extend(self.caps.drain().filter_map(|c| match c {
+            Cap::Dma(buffer) => Some(buffer),
+            Cap::Mmio { .. } => None,
+        }));
+        self.dma_bytes = 0;
+        buffers
     }
 }

@@ -22,6 +22,7 @@ pub fn runtime_with(limits: Limits, test_hooks: bool) -> (&'static StdPlatform, 
         test_hooks,
         driver_budget: 10_000_000,
         dma_quota: 1 << 20,
+        swap_ready_ms: 500,
         module_version: cervus_core::runtime::short("test"),
     };
     (platform, Runtime::new(platform, config).unwrap())

@@ -14,6 +14,8 @@
 //!   driver with ARG; prints the hostcall's result.
 //! - `drv-ioctl nonblock-read DEV`: a non-blocking read; prints the bytes
 //!   or the errno name.
+//! - `drv-ioctl ethtool IFACE`: prints the interface's `ethtool -i` driver,
+//!   version and bus address.
 //!
 //! Exits 1 with a message on failure.
 
@@ -144,6 +146,42 @@ fn main() {
                 Err(e) => println!("error: {e}"),
             }
         }
+        "ethtool" => ethtool(path),
         other => die(format!("unknown command `{other}`")),
     }
+}
+
+/// `ETHTOOL_GDRVINFO` through `SIOCETHTOOL`.
+fn ethtool(iface: &str) {
+    const SIOCETHTOOL: u64 = 0x8946;
+    const ETHTOOL_GDRVINFO: u32 = 3;
+    let mut info = [0u8; 196];
+    info[..4].copy_from_slice(&ETHTOOL_GDRVINFO.to_le_bytes());
+    #[repr(C)]
+    struct IfReq {
+        name: [u8; 16],
+        data: *mut u8,
+        _pad: [u8; 16],
+    }
+    let mut req = IfReq { name: [0; 16], data: info.as_mut_ptr(), _pad: [0; 16] };
+    let n = iface.len().min(15);
+    req.name[..n].copy_from_slice(&iface.as_bytes()[..n]);
+    // SAFETY: plain system calls; `req` and `info` outlive the ioctl, which
+    // writes at most `info.len()` bytes through `req.data`.
+    let ret = unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_DGRAM, 0);
+        let ret = libc::ioctl(fd, SIOCETHTOOL as _, &mut req);
+        libc::close(fd);
+        ret
+    };
+    if ret < 0 {
+        die(format!("SIOCETHTOOL {iface}: {}", std::io::Error::last_os_error()));
+    }
+    let text = |at: usize| {
+        let field = &info[at..at + 32];
+        String::from_utf8_lossy(&field[..field.iter().position(|b| *b == 0).unwrap_or(32)]).into_owned()
+    };
+    println!("driver: {}", text(4));
+    println!("version: {}", text(36));
+    println!("bus-info: {}", text(100));
 }

@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+
+//! The driver as the host sees it: [`Hw`] over the host's capabilities,
+//! and the entry points.
+
+use core::fmt;
+
+use cervus_guest::driver::{
+    COMMAND_MASTER, COMMAND_MEMORY, DmaBuffer, Driver, Irq, IrqMode, Irqs, Mmio, Pci, Reg, log_line, net, sleep_us,
+};
+use cervus_guest::{Errno, info};
+
+use crate::hw::{Barrier, Buf, Frame, Hw};
+use crate::net::{Interrupts, MTU, POOL_BYTES, VirtioNet};
+use crate::ring::RING_BYTES;
+use crate::transport::find_layout;
+
+cervus_guest::driver!(VirtioNetDriver, pci: [(0x1af4, 0x1041)]);
+
+/// The device's capabilities.
+struct Device {
+    bars: [Option<Mmio>; 6],
+    rx_ring: DmaBuffer,
+    tx_ring: DmaBuffer,
+    rx_pool: DmaBuffer,
+    tx_pool: DmaBuffer,
+}
+
+impl Device {
+    fn buffer(&self, buf: Buf) -> &DmaBuffer {
+        match buf {
+            Buf::RxRing => &self.rx_ring,
+            Buf::TxRing => &self.tx_ring,
+            Buf::RxPool => &self.rx_pool,
+            Buf::TxPool => &self.tx_pool,
+        }
+    }
+
+    fn bar(&self, bar: u8) -> Result<&Mmio, Errno> {
+        self.bars.get(usize::from(bar)).and_then(Option::as_ref).ok_or(Errno::NotFound)
+    }
+
+    fn frame(&self, f: &Frame) -> net::FrameOp {
+        net::frame(self.buffer(f.buf), f.offset, f.len)
+    }
+}
+
+impl Hw for Device {
+    fn config_read8(&self, offset: u16) -> Result<u8, Errno> {
+        Pci.read8(offset)
+    }
+
+    fn config_read32(&self, offset: u16) -> Result<u32, Errno> {
+        Pci.read32(offset)
+    }
+
+    fn read(&self, bar: u8, offset: u32, width: u8) -> Result<u64, Errno> {
+        let mmio = self.bar(bar)?;
+        let offset = u64::from(offset);
+        match width {
+            1 => mmio.read_at::<u8>(offset).map(u64::from),
+            2 => mmio.read_at::<u16>(offset).map(u64::from),
+            4 => mmio.read_at::<u32>(offset).map(u64::from),
+            _ => mmio.read_at::<u64>(offset),
+        }
+    }
+
+    fn write(&self, bar: u8, offset: u32, width: u8, value: u64) -> Result<(), Errno> {
+        let mmio = self.bar(bar)?;
+        let offset = u64::from(offset);
+        match width {
+            1 => mmio.write_at(offset, value as u8),
+            2 => mmio.write_at(offset, value as u16),
+            4 => mmio.write_at(offset, value as u32),
+            _ => mmio.write_at(offset, value),
+        }
+    }
+
+    fn dma_read(&self, buf: Buf, offset: usize, dst: &mut [u8]) -> Result<(), Errno> {
+        self.buffer(buf).read(offset, dst)
+    }
+
+    fn dma_write(&self, buf: Buf, offset: usize, src: &[u8]) -> Result<(), Errno> {
+        self.buffer(buf).write(offset, src)
+    }
+
+    fn bus_addr(&self, buf: Buf) -> u64 {
+        self.buffer(buf).bus_addr()
+    }
+
+    fn barrier(&self, kind: Barrier) {
+        match kind {
+            Barrier::Read => DmaBuffer::read_barrier(),
+            Barrier::Write => DmaBuffer::write_barrier(),
+            Barrier::Full => DmaBuffer::barrier(),
+        }
+    }
+
+    fn sleep_us(&self, us: u32) {
+        let _ = sleep_us(us);
+    }
+
+    fn deliver(&self, frames: &[Frame]) -> Result<usize, Errno> {
+        let mut ops = [net::FrameOp::default(); 64];
+        let mut delivered = 0;
+        for chunk in frames.chunks(ops.len()) {
+            for (op, f) in ops.iter_mut().zip(chunk) {
+                *op = self.frame(f);
+            }
+            delivered += net::deliver(&ops[..chunk.len()])?;
+        }
+        Ok(delivered)
+    }
+
+    fn take(&self, slots: &mut [Frame]) -> Result<usize, Errno> {
+        let mut ops = [net::FrameOp::default(); 64];
+        let mut taken = 0;
+        for chunk in slots.chunks_mut(ops.len()) {
+            for (op, f) in ops.iter_mut().zip(chunk.iter()) {
+                *op = self.frame(f);
+            }
+            let n = net::take(&mut ops[..chunk.len()])?;
+            for (f, op) in chunk.iter_mut().zip(&ops[..n]) {
+                f.len = op.len as usize;
+            }
+            taken += n;
+            if n < chunk.len() {
+                break;
+            }
+        }
+        Ok(taken)
+    }
+
+    fn set_carrier(&self, up: bool) {
+        // The test build whose link never comes up.
+        let up = up && !cfg!(feature = "test-no-link");
+        let _ = net::set_carrier(up);
+    }
+
+    fn warn(&self, args: fmt::Arguments<'_>) {
+        log_line(4, args);
+    }
+}
+
+/// The driver's state.
+pub struct VirtioNetDriver {
+    dev: Device,
+    net: VirtioNet,
+    _irqs: Irqs,
+}
+
+impl Driver for VirtioNetDriver {
+    fn probe() -> Result<Self, Errno> {
+        #[cfg(feature = "test-trap-at-start")]
+        core::arch::wasm32::unreachable();
+        Pci.set_command(COMMAND_MEMORY | COMMAND_MASTER, 0)?;
+        DmaBuffer::set_mask(64)?;
+        let dev = Device {
+            bars: core::array::from_fn(|bar| Mmio::map(bar as u8).ok()),
+            rx_ring: DmaBuffer::alloc(RING_BYTES)?,
+            tx_ring: DmaBuffer::alloc(RING_BYTES)?,
+            rx_pool: DmaBuffer::alloc(POOL_BYTES)?,
+            tx_pool: DmaBuffer::alloc(POOL_BYTES)?,
+        };
+        let layout = find_layout(&dev)?;
+        let irqs = Irqs::alloc(Irqs::MSIX | Irqs::INTX, 1, 3)?;
+        let interrupts = match irqs.mode() {
+            IrqMode::Intx => {
+                // Reading the ISR acknowledges it: the host's handler does
+                // that and passes the bits on.
+                let isr: Reg<u8> = Reg::at(layout.isr.offset);
+                irqs.intx_config(dev.bar(layout.isr.bar)?, isr, None)?;
+                Interrupts::Intx
+            }
+            _ => Interrupts::MsiX(irqs.count()),
+        };
+        let net = VirtioNet::probe(&dev, layout, interrupts)?;
+        net::register("eth%d", net.mac, MTU)?;
+        info!(
+            "virtio-net {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}, {:?} interrupts{}",
+            net.mac[0],
+            net.mac[1],
+            net.mac[2],
+            net.mac[3],
+            net.mac[4],
+            net.mac[5],
+            interrupts,
+            if cfg!(feature = "test-alt") { " (alternative build)" } else { "" }
+        );
+        Ok(VirtioNetDriver { dev, net, _irqs: irqs })
+    }
+
+    fn remove(&mut self) {
+        self.net.stop(&self.dev);
+    }
+
+    fn irq(&mut self, irq: Irq) {
+        if let Err(e) = self.net.interrupt(&self.dev, irq.vector, irq.status) {
+            self.dev.warn(format_args!("interrupt: {e:?}"));
+        }
+    }
+
+    fn net_open(&mut self) -> Result<(), Errno> {
+        self.net.open(&self.dev)
+    }
+
+    fn net_stop(&mut self) {
+        self.net.stop(&self.dev);
+    }
+
+    fn net_tx(&mut self) {
+        if let Err(e) = self.net.transmit(&self.dev) {
+            self.dev.warn(format_args!("transmit: {e:?}"));
+        }
+    }
+}

@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Ethernet interfaces for wasm drivers.
+ *
+ * The kernel's Rust crate has no net_device abstraction and the functions a
+ * network driver needs are mostly inline, so the interface itself lives
+ * here; the Rust glue (framework/kmod/devices/netdev.rs) owns it and wraps
+ * these calls.
+ *
+ * The data path never runs wasm in the stack's contexts: ndo_start_xmit
+ * queues the frame and asks the driver's event worker to run
+ * (cervus_netdev_notify); the driver later takes queued frames with
+ * cervus_netdev_tx, each copied once into its DMA buffer. Received frames
+ * arrive through cervus_netdev_rx, copied once from the driver's DMA buffer
+ * into a socket buffer and handed to netif_rx. Opening and stopping the
+ * interface are reported the same way, so that no driver call is made
+ * under the RTNL lock (a driver registering its interface holds its own
+ * lock and then takes RTNL).
+ */
+
+#include <linux/etherdevice.h>
+#include <linux/ethtool.h>
+#include <linux/netdevice.h>
+#include <linux/skbuff.h>
+
+#include "cervus_netdev.h"
+
+/* Frames queued for the driver before the stack is told to wait. */
+#define CERVUS_TXQ_MAX 512
+
+struct cervus_netdev {
+	struct net_device *dev;
+	void *owner;
+	struct sk_buff_head txq;
+	/* A driver instance is attached: frames are accepted. */
+	bool attached;
+	/* A hot swap is under way: the queue is stopped and carrier changes
+	 * are held (in carrier_wanted) until it ends. */
+	bool paused;
+	bool carrier_wanted;
+	atomic64_t rx_packets, rx_bytes, rx_dropped;
+	atomic64_t tx_packets, tx_bytes, tx_dropped;
+	char driver[32];
+	char bus_info[32];
+};
+
+static struct cervus_netdev *priv(struct net_device *dev)
+{
+	return netdev_priv(dev);
+}
+
+static int cervus_ndo_open(struct net_device *dev)
+{
+	netif_start_queue(dev);
+	cervus_netdev_notify(priv(dev)->owner, CERVUS_NETDEV_STATE);
+	return 0;
+}
+
+static int cervus_ndo_stop(struct net_device *dev)
+{
+	struct cervus_netdev *nd = priv(dev);
+	u32 dropped = skb_queue_len(&nd->txq);
+
+	netif_stop_queue(dev);
+	skb_queue_purge(&nd->txq);
+	atomic64_add(dropped, &nd->tx_dropped);
+	cervus_netdev_notify(nd->owner, CERVUS_NETDEV_STATE);
+	return 0;
+}
+
+static netdev_tx_t cervus_ndo_start_xmit(struct sk_buff *skb, struct net_device *dev)
+{
+	struct cervus_netdev *nd = priv(dev);
+
+	if (!READ_ONCE(nd->attached)) {
+		atomic64_inc(&nd->tx_dropped);
+		dev_kfree_skb_any(skb);
+		return NETDEV_TX_OK;
+	}
+	skb_queue_tail(&nd->txq, skb);
+	if (skb_queue_len(&nd->txq) >= CERVUS_TXQ_MAX)
+		netif_stop_queue(dev);
+	cervus_netdev_notify(nd->owner, CERVUS_NETDEV_TX);
+	return NETDEV_TX_OK;
+}
+
+static void cervus_ndo_get_stats64(struct net_device *dev, struct rtnl_link_stats64 *stats)
+{
+	struct cervus_netdev *nd = priv(dev);
+
+	stats->rx_packets = atomic64_read(&nd->rx_packets);
+	stats->rx_bytes = atomic64_read(&nd->rx_bytes);
+	stats->rx_dropped = atomic64_read(&nd->rx_dropped);
+	stats->tx_packets = atomic64_read(&nd->tx_packets);
+	stats->tx_bytes = atomic64_read(&nd->tx_bytes);
+	stats->tx_dropped = atomic64_read(&nd->tx_dropped);
+}
+
+static const struct net_device_ops cervus_netdev_ops = {
+	.ndo_open = cervus_ndo_open,
+	.ndo_stop = cervus_ndo_stop,
+	.ndo_start_xmit = cervus_ndo_start_xmit,
+	.ndo_get_stats64 = cervus_ndo_get_stats64,
+	.ndo_validate_addr = eth_validate_addr,
+};
+
+static void cervus_get_drvinfo(struct net_device *dev, struct ethtool_drvinfo *info)
+{
+	struct cervus_netdev *nd = priv(dev);
+
+	strscpy(info->driver, "cervus_wasm", sizeof(info->driver));
+	strscpy(info->version, nd->driver, sizeof(info->version));
+	strscpy(info->bus_info, nd->bus_info, sizeof(info->bus_info));
+}
+
+static const struct ethtool_ops cervus_ethtool_ops = {
+	.get_drvinfo = cervus_get_drvinfo,
+	.get_link = ethtool_op_get_link,
+};
+
+struct cervus_netdev *cervus_netdev_create(void *owner, struct device *parent, const char *pattern,
+					   const u8 *mac, unsigned int mtu, const char *driver)
+{
+	struct net_device *dev;
+	struct cervus_netdev *nd;
+	int err;
+
+	dev = alloc_etherdev(sizeof(*nd));
+	if (!dev)
+		return ERR_PTR(-ENOMEM);
+	nd = priv(dev);
+	nd->dev = dev;
+	nd->owner = owner;
+	skb_queue_head_init(&nd->txq);
+	strscpy(nd->driver, driver, sizeof(nd->driver));
+	strscpy(nd->bus_info, dev_name(parent), sizeof(nd->bus_info));
+	SET_NETDEV_DEV(dev, parent);
+	strscpy(dev->name, pattern, sizeof(dev->name));
+	eth_hw_addr_set(dev, mac);
+	dev->mtu = mtu;
+	dev->max_mtu = mtu;
+	dev->netdev_ops = &cervus_netdev_ops;
+	dev->ethtool_ops = &cervus_ethtool_ops;
+	netif_carrier_off(dev);
+	WRITE_ONCE(nd->attached, true);
+	err = register_netdev(dev);
+	if (err) {
+		free_netdev(dev);
+		return ERR_PTR(err);
+	}
+	return nd;
+}
+
+void cervus_netdev_destroy(struct cervus_netdev *nd)
+{
+	struct net_device *dev = nd->dev;
+
+	WRITE_ONCE(nd->attached, false);
+	unregister_netdev(dev);
+	skb_queue_purge(&nd->txq);
+	free_netdev(dev);
+}
+
+const char *cervus_netdev_name(const struct cervus_netdev *nd)
+{
+	return nd->dev->name;
+}
+
+bool cervus_netdev_mac_is(const struct cervus_netdev *nd, const u8 *mac)
+{
+	return ether_addr_equal(nd->dev->dev_addr, mac);
+}
+
+bool cervus_netdev_running(const struct cervus_netdev *nd)
+{
+	return netif_running(nd->dev);
+}
+
+static void apply_carrier(struct cervus_netdev *nd)
+{
+	if (nd->carrier_wanted)
+		netif_carrier_on(nd->dev);
+	else
+		netif_carrier_off(nd->dev);
+}
+
+void cervus_netdev_set_carrier(struct cervus_netdev *nd, bool up)
+{
+	WRITE_ONCE(nd->carrier_wanted, up);
+	if (!READ_ONCE(nd->paused))
+		apply_carrier(nd);
+}
+
+bool cervus_netdev_link(const struct cervus_netdev *nd)
+{
+	return READ_ONCE(nd->carrier_wanted);
+}
+
+void cervus_netdev_pause(struct cervus_netdev *nd)
+{
+	WRITE_ONCE(nd->paused, true);
+	netif_stop_queue(nd->dev);
+}
+
+void cervus_netdev_resume(struct cervus_netdev *nd)
+{
+	WRITE_ONCE(nd->paused, false);
+	apply_carrier(nd);
+	if (netif_running(nd->dev) && READ_ONCE(nd->attached))
+		netif_wake_queue(nd->dev);
+	/* Frames queued before the pause are for the new instance. */
+	if (skb_queue_len(&nd->txq))
+		cervus_netdev_notify(nd->owner, CERVUS_NETDEV_TX);
+}
+
+void cervus_netdev_attach(struct cervus_netdev *nd, bool attached)
+{
+	WRITE_ONCE(nd->attached, attached);
+	if (attached) {
+		if (netif_running(nd->dev) && !READ_ONCE(nd->paused))
+			netif_wake_queue(nd->dev);
+	} else {
+		WRITE_ONCE(nd->paused, false);
+		netif_stop_queue(nd->dev);
+		WRITE_ONCE(nd->carrier_wanted, false);
+		netif_carrier_off(nd->dev);
+	}
+}
+
+bool cervus_netdev_rx(struct cervus_netdev *nd, const void *frame, unsigned int len)
+{
+	struct net_device *dev = nd->dev;
+	struct sk_buff *skb;
+
+	if (!netif_running(dev) || !READ_ONCE(nd->attached))
+		goto drop;
+	skb = netdev_alloc_skb_ip_align(dev, len);
+	if (!skb)
+		goto drop;
+	skb_put_data(skb, frame, len);
+	skb->protocol = eth_type_trans(skb, dev);
+	atomic64_inc(&nd->rx_packets);
+	atomic64_add(len, &nd->rx_bytes);
+	netif_rx(skb);
+	return true;
+drop:
+	atomic64_inc(&nd->rx_dropped);
+	return false;
+}
+
+long cervus_netdev_tx(struct cervus_netdev *nd, void *slot, unsigned int cap)
+{
+	struct net_device *dev = nd->dev;
+	struct sk_buff *skb;
+	long len;
+
+	while ((skb = skb_dequeue(&nd->txq))) {
+		if (skb->len > cap) {
+			atomic64_inc(&nd->tx_dropped);
+			dev_kfree_skb_any(skb);
+			continue;
+		}
+		len = skb->len;
+		if (skb_copy_bits(skb, 0, slot, len)) {
+			atomic64_inc(&nd->tx_dropped);
+			dev_kfree_skb_any(skb);
+			continue;
+		}
+		atomic64_inc(&nd->tx_packets);
+		atomic64_add(len, &nd->tx_bytes);
+		dev_consume_skb_any(skb);
+		if (netif_queue_stopped(dev) && netif_running(dev) && READ_ONCE(nd->attached) &&
+		    !READ_ONCE(nd->paused) && skb_queue_len(&nd->txq) < CERVUS_TXQ_MAX / 2)
+			netif_wake_queue(dev);
+		return len;
+	}
+	return 0;
+}
