@@ -25,6 +25,8 @@ void cervus_netdev_destroy(struct cervus_netdev *nd);
 const char *cervus_netdev_name(const struct cervus_netdev *nd);
 bool cervus_netdev_mac_is(const struct cervus_netdev *nd, const u8 *mac);
 bool cervus_netdev_running(const struct cervus_netdev *nd);
+/* Whether frames wait for the driver. */
+bool cervus_netdev_tx_pending(const struct cervus_netdev *nd);
 void cervus_netdev_set_carrier(struct cervus_netdev *nd, bool up);
 /* The carrier the driver last asked for (held during a pause). */
 bool cervus_netdev_link(const struct cervus_netdev *nd);
@@ -39,6 +41,9 @@ void cervus_netdev_attach(struct cervus_netdev *nd, bool attached);
 /* Copies a received frame into a socket buffer for the stack; false if it
  * was dropped (interface down or detached, no memory). */
 bool cervus_netdev_rx(struct cervus_netdev *nd, const void *frame, unsigned int len);
+/* Hands the frames received so far to GRO and the stack (runs the
+ * interface's NAPI poll). */
+void cervus_netdev_rx_flush(struct cervus_netdev *nd);
 /* Copies the next queued frame into @slot (at most @cap bytes, longer ones
  * are dropped); its length, or 0 if none is queued. */
 long cervus_netdev_tx(struct cervus_netdev *nd, void *slot, unsigned int cap);

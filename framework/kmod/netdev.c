@@ -12,12 +12,15 @@
  * (cervus_netdev_notify); the driver later takes queued frames with
  * cervus_netdev_tx, each copied once into its DMA buffer. Received frames
  * arrive through cervus_netdev_rx, copied once from the driver's DMA buffer
- * into a socket buffer and handed to netif_rx. Opening and stopping the
+ * into a socket buffer and queued; cervus_netdev_rx_flush then schedules
+ * the interface's NAPI context, whose poll hands them to GRO and the stack
+ * (in the same task, when bottom halves are re-enabled). Opening and stopping the
  * interface are reported the same way, so that no driver call is made
  * under the RTNL lock (a driver registering its interface holds its own
  * lock and then takes RTNL).
  */
 
+#include <linux/bottom_half.h>
 #include <linux/etherdevice.h>
 #include <linux/ethtool.h>
 #include <linux/netdevice.h>
@@ -32,6 +35,9 @@ struct cervus_netdev {
 	struct net_device *dev;
 	void *owner;
 	struct sk_buff_head txq;
+	/* Received frames waiting for the NAPI poll. */
+	struct sk_buff_head rxq;
+	struct napi_struct napi;
 	/* A driver instance is attached: frames are accepted. */
 	bool attached;
 	/* A hot swap is under way: the queue is stopped and carrier changes
@@ -49,8 +55,24 @@ static struct cervus_netdev *priv(struct net_device *dev)
 	return netdev_priv(dev);
 }
 
+static int cervus_poll(struct napi_struct *napi, int budget)
+{
+	struct cervus_netdev *nd = container_of(napi, struct cervus_netdev, napi);
+	struct sk_buff *skb;
+	int done = 0;
+
+	while (done < budget && (skb = skb_dequeue(&nd->rxq))) {
+		napi_gro_receive(napi, skb);
+		done++;
+	}
+	if (done < budget)
+		napi_complete_done(napi, done);
+	return done;
+}
+
 static int cervus_ndo_open(struct net_device *dev)
 {
+	napi_enable(&priv(dev)->napi);
 	netif_start_queue(dev);
 	cervus_netdev_notify(priv(dev)->owner, CERVUS_NETDEV_STATE);
 	return 0;
@@ -62,6 +84,8 @@ static int cervus_ndo_stop(struct net_device *dev)
 	u32 dropped = skb_queue_len(&nd->txq);
 
 	netif_stop_queue(dev);
+	napi_disable(&nd->napi);
+	skb_queue_purge(&nd->rxq);
 	skb_queue_purge(&nd->txq);
 	atomic64_add(dropped, &nd->tx_dropped);
 	cervus_netdev_notify(nd->owner, CERVUS_NETDEV_STATE);
@@ -132,6 +156,8 @@ struct cervus_netdev *cervus_netdev_create(void *owner, struct device *parent, c
 	nd->dev = dev;
 	nd->owner = owner;
 	skb_queue_head_init(&nd->txq);
+	skb_queue_head_init(&nd->rxq);
+	netif_napi_add(dev, &nd->napi, cervus_poll);
 	strscpy(nd->driver, driver, sizeof(nd->driver));
 	strscpy(nd->bus_info, dev_name(parent), sizeof(nd->bus_info));
 	SET_NETDEV_DEV(dev, parent);
@@ -145,6 +171,7 @@ struct cervus_netdev *cervus_netdev_create(void *owner, struct device *parent, c
 	WRITE_ONCE(nd->attached, true);
 	err = register_netdev(dev);
 	if (err) {
+		netif_napi_del(&nd->napi);
 		free_netdev(dev);
 		return ERR_PTR(err);
 	}
@@ -157,6 +184,8 @@ void cervus_netdev_destroy(struct cervus_netdev *nd)
 
 	WRITE_ONCE(nd->attached, false);
 	unregister_netdev(dev);
+	netif_napi_del(&nd->napi);
+	skb_queue_purge(&nd->rxq);
 	skb_queue_purge(&nd->txq);
 	free_netdev(dev);
 }
@@ -169,6 +198,11 @@ const char *cervus_netdev_name(const struct cervus_netdev *nd)
 bool cervus_netdev_mac_is(const struct cervus_netdev *nd, const u8 *mac)
 {
 	return ether_addr_equal(nd->dev->dev_addr, mac);
+}
+
+bool cervus_netdev_tx_pending(const struct cervus_netdev *nd)
+{
+	return skb_queue_len(&nd->txq) != 0;
 }
 
 bool cervus_netdev_running(const struct cervus_netdev *nd)
@@ -241,11 +275,21 @@ bool cervus_netdev_rx(struct cervus_netdev *nd, const void *frame, unsigned int 
 	skb->protocol = eth_type_trans(skb, dev);
 	atomic64_inc(&nd->rx_packets);
 	atomic64_add(len, &nd->rx_bytes);
-	netif_rx(skb);
+	skb_queue_tail(&nd->rxq, skb);
 	return true;
 drop:
 	atomic64_inc(&nd->rx_dropped);
 	return false;
+}
+
+void cervus_netdev_rx_flush(struct cervus_netdev *nd)
+{
+	if (!skb_queue_len(&nd->rxq) || !netif_running(nd->dev))
+		return;
+	/* The poll runs when bottom halves are enabled again: here. */
+	local_bh_disable();
+	napi_schedule(&nd->napi);
+	local_bh_enable();
 }
 
 long cervus_netdev_tx(struct cervus_netdev *nd, void *slot, unsigned int cap)

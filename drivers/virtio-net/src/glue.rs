@@ -40,8 +40,11 @@ impl Device {
         self.bars.get(usize::from(bar)).and_then(Option::as_ref).ok_or(Errno::NotFound)
     }
 
-    fn frame(&self, f: &Frame) -> net::FrameOp {
-        net::frame(self.buffer(f.buf), f.offset, f.len)
+    /// Encodes `f` as a [`net::FrameOp`] in place.
+    fn encode(&self, op: &mut [u8; net::FrameOp::SIZE], f: &Frame) {
+        op[0..4].copy_from_slice(&self.buffer(f.buf).handle().to_le_bytes());
+        op[4..8].copy_from_slice(&(f.len as u32).to_le_bytes());
+        op[8..16].copy_from_slice(&(f.offset as u64).to_le_bytes());
     }
 }
 
@@ -101,27 +104,27 @@ impl Hw for Device {
     }
 
     fn deliver(&self, frames: &[Frame]) -> Result<usize, Errno> {
-        let mut ops = [net::FrameOp::default(); 64];
+        let mut ops = [[0u8; net::FrameOp::SIZE]; 32];
         let mut delivered = 0;
         for chunk in frames.chunks(ops.len()) {
             for (op, f) in ops.iter_mut().zip(chunk) {
-                *op = self.frame(f);
+                self.encode(op, f);
             }
-            delivered += net::deliver(&ops[..chunk.len()])?;
+            delivered += net::deliver_encoded(&ops[..chunk.len()])?;
         }
         Ok(delivered)
     }
 
     fn take(&self, slots: &mut [Frame]) -> Result<usize, Errno> {
-        let mut ops = [net::FrameOp::default(); 64];
+        let mut ops = [[0u8; net::FrameOp::SIZE]; 32];
         let mut taken = 0;
         for chunk in slots.chunks_mut(ops.len()) {
             for (op, f) in ops.iter_mut().zip(chunk.iter()) {
-                *op = self.frame(f);
+                self.encode(op, f);
             }
-            let n = net::take(&mut ops[..chunk.len()])?;
+            let n = net::take_encoded(&mut ops[..chunk.len()])?;
             for (f, op) in chunk.iter_mut().zip(&ops[..n]) {
-                f.len = op.len as usize;
+                f.len = u32::from_le_bytes([op[4], op[5], op[6], op[7]]) as usize;
             }
             taken += n;
             if n < chunk.len() {
@@ -151,9 +154,12 @@ pub struct VirtioNetDriver {
 
 impl Driver for VirtioNetDriver {
     fn probe() -> Result<Self, Errno> {
-        #[cfg(feature = "test-trap-at-start")]
-        core::arch::wasm32::unreachable();
-        Pci.set_command(COMMAND_MEMORY | COMMAND_MASTER, 0)?;
+        if cfg!(feature = "test-trap-at-start") {
+            core::arch::wasm32::unreachable();
+        }
+        // Bus mastering only once the device is reset (below): a device a
+        // dead predecessor left running must not write to our new buffers.
+        Pci.set_command(COMMAND_MEMORY, 0)?;
         DmaBuffer::set_mask(64)?;
         let dev = Device {
             bars: core::array::from_fn(|bar| Mmio::map(bar as u8).ok()),
@@ -175,6 +181,7 @@ impl Driver for VirtioNetDriver {
             _ => Interrupts::MsiX(irqs.count()),
         };
         let net = VirtioNet::probe(&dev, layout, interrupts)?;
+        Pci.set_command(COMMAND_MASTER, 0)?;
         net::register("eth%d", net.mac, MTU)?;
         info!(
             "virtio-net {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}, {:?} interrupts{}",

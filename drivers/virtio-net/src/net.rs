@@ -97,6 +97,9 @@ pub struct VirtioNet {
     tx_free_head: usize,
     /// Whether the device is running (the interface is up).
     pub running: bool,
+    /// The last transmit found the ring full: transmit interrupts are on,
+    /// and the next one tries again.
+    tx_waiting: bool,
     link: bool,
     /// Counters.
     pub counters: Counters,
@@ -131,6 +134,7 @@ impl VirtioNet {
             tx_free_len: 0,
             tx_free_head: 0,
             running: false,
+            tx_waiting: false,
             link: false,
             counters: Counters::default(),
         })
@@ -182,6 +186,10 @@ impl VirtioNet {
         self.rx.init(hw)?;
         self.tx.init(hw)?;
         self.init_tx_slots();
+        // Sent slots are reclaimed when the next frames go out; transmit
+        // interrupts are only wanted when the ring is full.
+        self.tx.set_interrupts(hw, false)?;
+        self.tx_waiting = false;
         let all: [u16; MAX_SIZE as usize] = core::array::from_fn(|i| i as u16);
         self.rx.post(hw, &all[..usize::from(self.rx.size)])?;
         t.enable_queue(hw, RX)?;
@@ -239,10 +247,11 @@ impl VirtioNet {
         if !self.running {
             return Ok(());
         }
-        let (queues, config) = match self.interrupts {
-            Interrupts::Intx => (isr & ISR_QUEUE != 0, isr & ISR_CONFIG != 0),
-            Interrupts::MsiX(n) if n >= 3 => (vector != 0, vector == 0),
-            Interrupts::MsiX(_) => (true, true),
+        // (receive, transmit, configuration): which causes to look at.
+        let (rx, tx, config) = match self.interrupts {
+            Interrupts::Intx => (isr & ISR_QUEUE != 0, isr & ISR_QUEUE != 0, isr & ISR_CONFIG != 0),
+            Interrupts::MsiX(n) if n >= 3 => (vector == 1, vector == 2, vector == 0),
+            Interrupts::MsiX(_) => (true, true, true),
         };
         if config {
             self.update_link(hw, true)?;
@@ -251,16 +260,36 @@ impl VirtioNet {
                 return self.open(hw);
             }
         }
-        if queues {
+        if rx {
             self.receive(hw)?;
+        }
+        // Frames the stack queued while handling what was received (TCP
+        // acknowledgements, replies) go out in this same call; completed
+        // sends matter when frames wait for slots.
+        if rx || (tx && self.tx_waiting) {
             self.transmit(hw)?;
         }
         Ok(())
     }
 
     /// Hands what the device received to the stack and gives it the slots
-    /// back.
+    /// back. Receive interrupts are off meanwhile (as NAPI does): the
+    /// device would only raise them for frames this loop picks up anyway.
     pub fn receive(&mut self, hw: &impl Hw) -> Result<(), Errno> {
+        self.rx.set_interrupts(hw, false)?;
+        loop {
+            self.receive_batches(hw)?;
+            // Interrupts back on, then one more look: a frame that arrived
+            // in between would otherwise wait for the next one.
+            self.rx.set_interrupts(hw, true)?;
+            if !self.rx.has_used(hw)? {
+                return Ok(());
+            }
+            self.rx.set_interrupts(hw, false)?;
+        }
+    }
+
+    fn receive_batches(&mut self, hw: &impl Hw) -> Result<(), Errno> {
         let mut used = [Used { id: 0, len: 0 }; BATCH];
         let mut frames = [Frame { buf: Buf::RxPool, offset: 0, len: 0 }; BATCH];
         let mut ids = [0u16; BATCH];
@@ -277,17 +306,16 @@ impl VirtioNet {
                     self.counters.rx_runts += 1;
                     continue;
                 }
-                frames[count] = Frame {
-                    buf: Buf::RxPool,
-                    offset: self.rx.slot_offset(u.id) + HEADER,
-                    len: u.len as usize - HEADER,
-                };
+                frames[count] =
+                    Frame { buf: Buf::RxPool, offset: self.rx.slot_offset(u.id) + HEADER, len: u.len as usize - HEADER };
                 count += 1;
             }
             hw.deliver(&frames[..count])?;
             self.counters.rx_frames += count as u64;
             self.rx.post(hw, &ids[..n])?;
-            self.transport.notify(hw, RX, self.rx_notify)?;
+            if self.rx.needs_notify(hw)? {
+                self.transport.notify(hw, RX, self.rx_notify)?;
+            }
         }
     }
 
@@ -307,7 +335,20 @@ impl VirtioNet {
             self.reclaim(hw)?;
             let free = self.tx_free_len.min(BATCH);
             if free == 0 {
+                if !self.tx_waiting {
+                    // Full: ask for transmit interrupts, then look once more
+                    // (slots may have come back in between).
+                    self.tx_waiting = true;
+                    self.tx.set_interrupts(hw, true)?;
+                    continue;
+                }
                 return Ok(());
+            }
+            if self.tx_waiting {
+                // Slots came back: completions need no interrupt again
+                // until the ring fills up.
+                self.tx_waiting = false;
+                self.tx.set_interrupts(hw, false)?;
             }
             for i in 0..free {
                 let id = self.tx_free[(self.tx_free_head + i) % usize::from(self.tx.size)];
@@ -325,7 +366,9 @@ impl VirtioNet {
             self.tx_free_head = (self.tx_free_head + taken) % usize::from(self.tx.size);
             self.tx_free_len -= taken;
             self.tx.post(hw, &ids[..taken])?;
-            self.transport.notify(hw, TX, self.tx_notify)?;
+            if self.tx.needs_notify(hw)? {
+                self.transport.notify(hw, TX, self.tx_notify)?;
+            }
             self.counters.tx_frames += taken as u64;
             if taken < free {
                 return Ok(());

@@ -27,6 +27,9 @@ pub const RING_BYTES: usize = USED + 6 + 8 * MAX_SIZE as usize;
 
 /// Descriptor flag: the device writes the buffer.
 const DESC_F_WRITE: u16 = 2;
+/// Used-ring flag: the device does not need to be notified of new buffers
+/// (it will look at the ring anyway).
+const USED_F_NO_NOTIFY: u16 = 1;
 
 /// An entry the device returned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -186,6 +189,29 @@ impl Ring {
         hw.dma_write(self.ring, AVAIL + 2, &self.avail_idx.to_le_bytes())?;
         hw.barrier(Barrier::Full);
         Ok(())
+    }
+
+    /// Asks the device not to interrupt for this queue (`false`), or to
+    /// interrupt again (`true`). A hint: the device may still interrupt.
+    pub fn set_interrupts(&self, hw: &impl Hw, on: bool) -> Result<(), Errno> {
+        hw.dma_write(self.ring, AVAIL, &u16::from(!on).to_le_bytes())?;
+        hw.barrier(Barrier::Full);
+        Ok(())
+    }
+
+    /// Whether the device wants a notification for the buffers just posted
+    /// (read after [`Ring::post`]'s barrier, as the spec says).
+    pub fn needs_notify(&self, hw: &impl Hw) -> Result<bool, Errno> {
+        let mut flags = [0u8; 2];
+        hw.dma_read(self.ring, USED, &mut flags)?;
+        Ok(u16::from_le_bytes(flags) & USED_F_NO_NOTIFY == 0)
+    }
+
+    /// Whether the device has used entries not collected yet.
+    pub fn has_used(&self, hw: &impl Hw) -> Result<bool, Errno> {
+        let mut idx = [0u8; 2];
+        hw.dma_read(self.ring, USED + 2, &mut idx)?;
+        Ok(u16::from_le_bytes(idx) != self.last_used)
     }
 
     /// Collects the entries the device has used since the last call into

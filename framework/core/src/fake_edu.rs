@@ -381,6 +381,8 @@ impl Devices for FakeEdu {
         Ok(true)
     }
 
+    fn netdev_rx_flush(&self, _dev: DeviceId) {}
+
     fn netdev_tx(&self, _dev: DeviceId, buffer: u64, offset: usize, cap: usize) -> Result<Option<usize>, SysError> {
         let mut netdev = self.netdev.lock().unwrap();
         let n = netdev.as_mut().ok_or(SysError::ENODEV)?;

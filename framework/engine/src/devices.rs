@@ -193,6 +193,10 @@ impl Devices for KernelDevices {
         sys(dev::netdev_rx(d.0, buffer, offset, len))
     }
 
+    fn netdev_rx_flush(&self, d: DeviceId) {
+        dev::netdev_rx_flush(d.0)
+    }
+
     fn netdev_tx(&self, d: DeviceId, buffer: u64, offset: usize, cap: usize) -> Result<Option<usize>, SysError> {
         sys(dev::netdev_tx(d.0, buffer, offset, cap))
     }

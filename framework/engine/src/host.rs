@@ -62,6 +62,7 @@ unsafe extern "C" {
     fn cervus_host_dev_pause(dev: u64);
     fn cervus_host_dev_resume(dev: u64, net_up: bool);
     fn cervus_host_dev_netdev_rx(dev: u64, id: u64, offset: usize, len: usize) -> isize;
+    fn cervus_host_dev_netdev_rx_flush(dev: u64);
     fn cervus_host_dev_netdev_tx(dev: u64, id: u64, offset: usize, cap: usize) -> isize;
     fn cervus_host_copy_from_user(dst: *mut u8, user: u64, len: usize) -> isize;
     fn cervus_host_copy_to_user(user: u64, src: *const u8, len: usize) -> isize;
@@ -617,6 +618,12 @@ pub mod dev {
     pub fn netdev_rx(dev: u64, id: u64, offset: usize, len: usize) -> HostResult<bool> {
         // SAFETY: a live handle; the glue checks the buffer range.
         check(unsafe { cervus_host_dev_netdev_rx(dev, id, offset, len) }).map(|n| n == 1)
+    }
+
+    /// Hands the frames received so far to the stack.
+    pub fn netdev_rx_flush(dev: u64) {
+        // SAFETY: a live handle.
+        unsafe { cervus_host_dev_netdev_rx_flush(dev) }
     }
 
     /// Takes a queued frame; its length, `None` if the queue is empty.

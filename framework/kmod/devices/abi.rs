@@ -460,3 +460,14 @@ unsafe extern "C" fn cervus_host_dev_resume(dev: u64, net_up: bool) {
     // SAFETY: precondition.
     unsafe { borrow(dev) }.resume(net_up)
 }
+
+/// Hands the frames received so far to the stack.
+///
+/// # Safety
+///
+/// `dev` is a live handle.
+#[no_mangle]
+unsafe extern "C" fn cervus_host_dev_netdev_rx_flush(dev: u64) {
+    // SAFETY: precondition.
+    unsafe { borrow(dev) }.netdev_rx_flush()
+}

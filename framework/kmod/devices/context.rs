@@ -79,6 +79,16 @@ pub(super) struct State {
     pub(super) chrdev: Option<Node>,
     /// The Ethernet interface, once registered.
     pub(super) netdev: Option<Netdev>,
+    /// A hot swap is under way (between `pause` and `resume`).
+    pub(super) paused: bool,
+    /// During a swap: the interrupt vectors still allocated for the old
+    /// instance, which the new one takes over if it asks for compatible
+    /// ones (freed at `resume` otherwise).
+    pub(super) irq_adoptable: bool,
+    /// During a swap: the old instance's DMA buffers, reused (zeroed) by
+    /// the new one's allocations of the same size (freed at `resume`
+    /// otherwise).
+    pub(super) dma_released: KVec<Coherent<[u8]>>,
 }
 
 /// Readiness of the character device, under [`DevCtx::ready`].
@@ -197,6 +207,9 @@ impl DevCtx {
                     timers: [const { None }; TIMERS],
                     chrdev: None,
                     netdev: None,
+                    paused: false,
+                    irq_adoptable: false,
+                    dma_released: KVec::new(),
                 }),
                 ready <- new_mutex!(Ready { mask: 0, generation: 0, dead: false }),
                 ready_changed <- kernel::new_poll_condvar!("cervus::DevCtx::ready_changed"),
@@ -285,9 +298,12 @@ impl DevCtx {
     }
 
     /// For a hot swap: stops what the running instance set up (timers,
-    /// interrupts, bus mastering) without declaring the device dead, and
-    /// pauses the interface. Events already recorded wait: the event work
-    /// blocks on the driver lock, which the swapping task holds.
+    /// bus mastering) without declaring the device dead, and pauses the
+    /// interface. Its interrupt vectors stay allocated for the next instance
+    /// to take over, and the DMA buffers it frees are kept for reuse:
+    /// tearing down and setting up MSI-X and coherent memory would be most
+    /// of the blackout. Events already recorded wait: the event work blocks
+    /// on the driver lock, which the swapping task holds.
     pub(crate) fn pause(&self) {
         let mut state = self.state.lock();
         for timer in state.timers.iter_mut().flatten() {
@@ -295,7 +311,10 @@ impl DevCtx {
                 kernel::time::hrtimer::HrTimerHandle::cancel(&mut handle);
             }
         }
-        self.free_irqs(&mut state);
+        state.paused = true;
+        // INTx stays acknowledged by the old configuration (same device,
+        // same registers) until the new instance declares its own.
+        state.irq_adoptable = state.irq.is_some();
         if let Some(netdev) = state.netdev.as_ref() {
             netdev.pause();
         }
@@ -309,7 +328,12 @@ impl DevCtx {
     /// interface for the new instance (told it is up if `net_up`).
     pub(crate) fn resume(&self, net_up: bool) {
         self.events.set_net_up(net_up);
-        let state = self.state.lock();
+        let mut state = self.state.lock();
+        state.paused = false;
+        state.dma_released.clear();
+        if state.irq_adoptable {
+            self.free_irqs(&mut state);
+        }
         if let Some(netdev) = state.netdev.as_ref() {
             netdev.resume();
         }
@@ -340,6 +364,7 @@ impl DevCtx {
             node.remove();
         }
         state.dma.clear();
+        state.dma_released.clear();
         for timer in state.timers.iter_mut() {
             *timer = None;
         }

@@ -3,7 +3,9 @@
 //! Coherent DMA buffers of a bound device, by id.
 //!
 //! Ids are indexes + 1 into the device's table; a freed id stays empty
-//! (the engine never reuses one, and checks its own handles first).
+//! (the engine never reuses one, and checks its own handles first). During
+//! a hot swap, freed buffers are kept and handed (zeroed) to the new
+//! instance's allocations of the same size.
 
 use kernel::{dma::Coherent, prelude::*};
 
@@ -13,20 +15,39 @@ impl DevCtx {
     /// Allocates a zeroed coherent buffer of `size` bytes: (id, bus address).
     pub(crate) fn dma_alloc(&self, size: usize) -> Result<(u64, u64)> {
         let mut state = self.bound_state()?;
-        // SAFETY: the state lock is held and the device is bound.
-        let dev = unsafe { self.bound() };
-        let buffer = Coherent::<u8>::zeroed_slice(dev.as_ref(), size, GFP_KERNEL)?;
+        let reused = match state.dma_released.iter().position(|b| b.len() == size) {
+            Some(i) => Some(state.dma_released.remove(i)?),
+            None => None,
+        };
+        let buffer = match reused {
+            Some(buffer) => {
+                // SAFETY: the buffer is `len` bytes, ours, and the device
+                // cannot reach it (bus mastering is off during a swap).
+                unsafe { core::ptr::write_bytes(buffer.as_mut_ptr().cast::<u8>(), 0, buffer.len()) };
+                buffer
+            }
+            None => {
+                // SAFETY: the state lock is held and the device is bound.
+                let dev = unsafe { self.bound() };
+                Coherent::<u8>::zeroed_slice(dev.as_ref(), size, GFP_KERNEL)?
+            }
+        };
         let bus = buffer.dma_address();
         let slot = state.dma.len();
         state.dma.push(Some(buffer), GFP_KERNEL)?;
         Ok((slot as u64 + 1, bus))
     }
 
-    /// Frees buffer `id` (the engine does so once the device cannot reach it).
+    /// Frees buffer `id` (the engine does so once the device cannot reach
+    /// it). During a swap it is kept for the next instance to reuse.
     pub(crate) fn dma_free(&self, id: u64) {
         let mut state = self.state.lock();
-        if let Some(slot) = id.checked_sub(1).and_then(|i| state.dma.get_mut(i as usize)) {
-            *slot = None;
+        let Some(buffer) = id.checked_sub(1).and_then(|i| state.dma.get_mut(i as usize)).and_then(Option::take) else {
+            return;
+        };
+        if state.paused {
+            // On failure to keep it, it is simply freed.
+            let _ = state.dma_released.push(buffer, GFP_KERNEL);
         }
     }
 

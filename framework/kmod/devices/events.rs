@@ -199,7 +199,9 @@ impl WorkItem for Events {
                 this.net_up.store(up, ordering::Relaxed);
                 this.deliver(&mut stack, if up { EVENT_NET_OPEN } else { EVENT_NET_STOP }, 0, 0, 0);
             }
-            if net & NET_TX != 0 && up {
+            // The driver may have taken the frames already (in the call
+            // that handled a receive interrupt): then there is nothing to do.
+            if net & NET_TX != 0 && up && super::netdev::tx_pending(netdev) {
                 this.deliver(&mut stack, EVENT_NET_TX, 0, 0, 0);
             }
         }

@@ -38,6 +38,16 @@ impl DevCtx {
     /// kind and the count.
     pub(crate) fn irq_alloc(&self, kinds: i32, min: u32, max: u32) -> Result<(i32, u32)> {
         let mut state = self.bound_state()?;
+        if state.irq_adoptable {
+            state.irq_adoptable = false;
+            // A swap: take over the old instance's vectors if they fit.
+            match state.irq {
+                Some((kind, count)) if kinds & kind != 0 && (min..=max.min(MAX_VECTORS as u32)).contains(&count) => {
+                    return Ok((kind, count));
+                }
+                _ => self.free_irqs(&mut state),
+            }
+        }
         if state.irq.is_some() {
             return Err(EBUSY);
         }
@@ -102,6 +112,7 @@ impl DevCtx {
     /// Frees the requested vectors and the allocation (waits for running
     /// handlers). Idempotent.
     pub(super) fn free_irqs(&self, state: &mut State) {
+        state.irq_adoptable = false;
         if state.irq.take().is_none() {
             return;
         }

@@ -37,12 +37,14 @@ extern "C" {
     fn cervus_netdev_name(nd: *const RawNetdev) -> *const c_char;
     fn cervus_netdev_mac_is(nd: *const RawNetdev, mac: *const u8) -> bool;
     fn cervus_netdev_running(nd: *const RawNetdev) -> bool;
+    fn cervus_netdev_tx_pending(nd: *const RawNetdev) -> bool;
     fn cervus_netdev_set_carrier(nd: *mut RawNetdev, up: bool);
     fn cervus_netdev_link(nd: *const RawNetdev) -> bool;
     fn cervus_netdev_pause(nd: *mut RawNetdev);
     fn cervus_netdev_resume(nd: *mut RawNetdev);
     fn cervus_netdev_attach(nd: *mut RawNetdev, attached: bool);
     fn cervus_netdev_rx(nd: *mut RawNetdev, frame: *const c_void, len: u32) -> bool;
+    fn cervus_netdev_rx_flush(nd: *mut RawNetdev);
     fn cervus_netdev_tx(nd: *mut RawNetdev, slot: *mut c_void, cap: u32) -> isize;
 }
 
@@ -110,6 +112,13 @@ impl Drop for Netdev {
         // SAFETY: live (invariant), and never used again.
         unsafe { cervus_netdev_destroy(self.raw()) };
     }
+}
+
+/// Whether frames wait for the driver on the interface at `netdev` (an
+/// address from `Events`; see [`running`]).
+pub(super) fn tx_pending(netdev: usize) -> bool {
+    // SAFETY: as for `running`.
+    unsafe { cervus_netdev_tx_pending(netdev as *const RawNetdev) }
 }
 
 /// Whether the interface at `netdev` (an address from `Events`) is up.
@@ -183,6 +192,18 @@ impl DevCtx {
         // SAFETY: live; `frame` is `len` bytes inside a DMA buffer that stays
         // allocated while we hold the state lock.
         Ok(unsafe { cervus_netdev_rx(netdev.raw(), frame.cast(), len as u32) })
+    }
+
+    /// Hands the frames received so far to the stack. Runs the stack's
+    /// receive processing (through NAPI and GRO) in this task.
+    pub(crate) fn netdev_rx_flush(&self) {
+        let raw = self.state.lock().netdev.as_ref().map(Netdev::raw);
+        if let Some(raw) = raw {
+            // SAFETY: live: the interface is only destroyed by `teardown`,
+            // which cannot run during a driver call (this one). Called
+            // without our locks: the stack may transmit from here.
+            unsafe { cervus_netdev_rx_flush(raw) };
+        }
     }
 
     /// Copies the next queued frame into DMA buffer `id` at `offset`, at

@@ -43,8 +43,18 @@ pub fn deliver(frames: &[FrameOp]) -> Result<usize, Errno> {
         for (r, f) in raw_ops.iter_mut().zip(chunk) {
             *r = f.encode();
         }
-        // SAFETY: the host reads `len` ops inside `raw_ops`.
-        delivered += check(unsafe { raw::netdev_rx(raw_ops.as_ptr() as i32, chunk.len() as i32) })? as usize;
+        delivered += deliver_encoded(&raw_ops[..chunk.len()])?;
+    }
+    Ok(delivered)
+}
+
+/// [`deliver`] for frames already encoded ([`FrameOp::encode`]): for
+/// drivers that build them directly, without the intermediate values.
+pub fn deliver_encoded(ops: &[[u8; FrameOp::SIZE]]) -> Result<usize, Errno> {
+    let mut delivered = 0;
+    for chunk in ops.chunks(MAX_FRAMES) {
+        // SAFETY: the host reads `len` ops inside `chunk`.
+        delivered += check(unsafe { raw::netdev_rx(chunk.as_ptr() as i32, chunk.len() as i32) })? as usize;
     }
     Ok(delivered)
 }
@@ -59,11 +69,25 @@ pub fn take(slots: &mut [FrameOp]) -> Result<usize, Errno> {
         for (r, f) in raw_ops.iter_mut().zip(chunk.iter()) {
             *r = f.encode();
         }
-        // SAFETY: the host reads and writes `len` ops inside `raw_ops`.
-        let n = check(unsafe { raw::netdev_tx(raw_ops.as_mut_ptr() as i32, chunk.len() as i32) })? as usize;
-        for (r, f) in raw_ops.iter().zip(chunk.iter_mut()) {
+        let n = take_encoded(&mut raw_ops[..chunk.len()])?;
+        for (r, f) in raw_ops[..n].iter().zip(chunk.iter_mut()) {
             *f = FrameOp::decode(r);
         }
+        taken += n;
+        if n < chunk.len() {
+            break;
+        }
+    }
+    Ok(taken)
+}
+
+/// [`take`] for slots already encoded; the lengths of the taken ones are
+/// written back in place (bytes 4-7, little-endian).
+pub fn take_encoded(ops: &mut [[u8; FrameOp::SIZE]]) -> Result<usize, Errno> {
+    let mut taken = 0;
+    for chunk in ops.chunks_mut(MAX_FRAMES) {
+        // SAFETY: the host reads and writes `len` ops inside `chunk`.
+        let n = check(unsafe { raw::netdev_tx(chunk.as_mut_ptr() as i32, chunk.len() as i32) })? as usize;
         taken += n;
         if n < chunk.len() {
             break;

@@ -403,7 +403,9 @@ impl Host {
     pub(crate) fn irq_free(caller: &mut Caller<'_, HostState>) -> HostResult<i32> {
         let platform = caller.data().platform;
         let result = driver(caller).map(|d| {
-            platform.devices().irq_free(d.device);
+            if !d.retiring {
+                platform.devices().irq_free(d.device);
+            }
             d.irq_mode = 0;
         });
         Ok(result.map_or_else(code, |()| 0))

@@ -162,6 +162,9 @@ pub trait Devices: Sync {
     /// Hands the frame at `offset..offset + len` of DMA buffer `buffer` to
     /// the network stack; `false` if it was dropped (interface down).
     fn netdev_rx(&self, dev: DeviceId, buffer: u64, offset: usize, len: usize) -> Result<bool, SysError>;
+    /// Hands the frames delivered with `netdev_rx` so far to the stack (the
+    /// end of a batch).
+    fn netdev_rx_flush(&self, dev: DeviceId);
     /// Copies the next frame queued for transmission into DMA buffer
     /// `buffer` at `offset` (at most `cap` bytes); its length, or `None` if
     /// the queue is empty.

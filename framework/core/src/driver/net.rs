@@ -127,18 +127,24 @@ impl Host {
         let result = (|| {
             let ops = frame_ops(caller, ops_ptr, count, false)?;
             let d = driver(caller)?;
+            let devices = platform.devices();
             let mut delivered = 0;
+            let mut result = Ok(());
             for (op, buffer) in &ops {
-                if platform
-                    .devices()
-                    .netdev_rx(d.device, buffer.id, op.offset as usize, op.len as usize)
-                    .map_err(sys)?
-                {
-                    delivered += 1;
+                match devices.netdev_rx(d.device, buffer.id, op.offset as usize, op.len as usize) {
+                    Ok(true) => delivered += 1,
+                    Ok(false) => {}
+                    Err(e) => {
+                        result = Err(sys(e));
+                        break;
+                    }
                 }
             }
+            // The frames queued so far go up the stack even if a later op
+            // failed: they are the driver's, and its buffers are reusable.
+            devices.netdev_rx_flush(d.device);
             d.counters.rx_frames += delivered as u64;
-            Ok(delivered)
+            result.map(|()| delivered)
         })();
         Ok(result.unwrap_or_else(Errno::code))
     }

@@ -69,6 +69,9 @@ pub struct DriverState {
     pub saved: Option<Vec<u8>>,
     /// What its previous version saved (`state_restore`).
     pub restore: Option<Vec<u8>>,
+    /// A swap is retiring this instance: the interrupt vectors it frees are
+    /// left to the system, which hands them to the next instance.
+    pub retiring: bool,
 }
 
 impl DriverState {
@@ -88,6 +91,7 @@ impl DriverState {
             counters: DriverCounters::default(),
             saved: None,
             restore: None,
+            retiring: false,
         }
     }
 

@@ -60,6 +60,9 @@ fn start(platform: &'static dyn Platform, slot: &Slot, instance: &mut DriverInst
 /// and the device paused.
 fn retire(platform: &'static dyn Platform, slot: &Slot, mut instance: DriverInstance, alive: bool) -> Option<Vec<u8>> {
     let mut saved = None;
+    if let Some(d) = instance.driver() {
+        d.retiring = true;
+    }
     if alive && instance.has(Export::StateSave) {
         match slot.call(platform, &mut instance, Export::StateSave, &[]) {
             Ok(Some(code)) if code < 0 => {
