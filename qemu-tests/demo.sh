@@ -2,7 +2,8 @@
 # What `ci/demo` shows, run inside the VM: a wasm app in the kernel, then
 # the headline: a wasm virtio-net driver bringing up a Linux interface that
 # carries traffic to a second NIC (driven by the in-tree virtio_net, in a
-# network namespace) on the same QEMU hub.
+# network namespace) on the same QEMU hub, hot-swapped twice under traffic
+# and once to a broken version that is rolled back.
 set -e
 . ./guest-lib.sh
 banner() { printf '\n==== %s\n' "$*"; }
@@ -34,6 +35,23 @@ banner "16 MiB over TCP, checksummed at both ends"
 transfer_check 0 16
 echo "sender:   $(cat send.out)"
 echo "receiver: $(cat recv.out)"
+banner "hot swap: replace the driver's module while a 32 MiB transfer runs"
+changes=$(cat /sys/class/net/$WASM/carrier_changes)
+in_peer ./netbench recv 5001 > recv.out &
+receiver=$!
+sleep 0.3
+./netbench send 192.168.100.2 5001 32 > send.out &
+sender=$!
+sleep 1
+cvctl driver swap vnet virtio_net_alt.wasm
+cvctl driver swap vnet virtio_net.wasm
+wait $sender; wait $receiver
+echo "sender:   $(cat send.out)"
+echo "receiver: $(cat recv.out)"
+echo "carrier changes during the swaps: $(( $(cat /sys/class/net/$WASM/carrier_changes) - changes ))"
+banner "a broken new version (its probe traps) is rolled back"
+cvctl driver swap vnet virtio_net_trap-at-start.wasm || echo "(exit status $?)"
+ping -c 2 192.168.100.2
 banner "interface and driver counters"
 echo "rx_packets $(cat /sys/class/net/$WASM/statistics/rx_packets), tx_packets $(cat /sys/class/net/$WASM/statistics/tx_packets)"
 cvctl driver list

@@ -54,16 +54,34 @@ fn start(platform: &'static dyn Platform, slot: &Slot, instance: &mut DriverInst
     Ok(Started { net_up })
 }
 
-/// Stops `instance` on the paused device and frees its DMA memory: if
-/// `alive`, it saves its state (returned, if it saved any) and stops its
-/// device first; a dead instance is not called. The device's lock is held
-/// and the device paused.
-fn retire(platform: &'static dyn Platform, slot: &Slot, mut instance: DriverInstance, alive: bool) -> Option<Vec<u8>> {
+/// How an instance leaves its device in [`retire`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Retirement {
+    /// It is dead: it is not called.
+    Dead,
+    /// A successor takes over: it saves its state, then stops its device.
+    HandOver,
+    /// A new version that failed to start: it stops its device; its state
+    /// is of no use to anyone.
+    Discard,
+}
+
+impl Retirement {
+    fn of_predecessor(alive: bool) -> Self {
+        if alive { Self::HandOver } else { Self::Dead }
+    }
+}
+
+/// Stops `instance` on the paused device and frees its DMA memory; returns
+/// the state it saved, if it was asked to and saved any. The device's lock
+/// is held and the device paused.
+fn retire(platform: &'static dyn Platform, slot: &Slot, mut instance: DriverInstance, how: Retirement) -> Option<Vec<u8>> {
     let mut saved = None;
     if let Some(d) = instance.driver() {
         d.retiring = true;
     }
-    if alive && instance.has(Export::StateSave) {
+    let alive = how != Retirement::Dead;
+    if how == Retirement::HandOver && instance.has(Export::StateSave) {
         match slot.call(platform, &mut instance, Export::StateSave, &[]) {
             Ok(Some(code)) if code < 0 => {
                 platform.log(Level::Warning, format_args!("driver {}: cervus_state_save returned {code}", slot.name));
@@ -119,7 +137,7 @@ impl Drivers {
         let paused = platform.now(Clock::Monotonic);
         devices.pause(dev);
         let alive = slot.dead.lock().is_none();
-        let saved = guard.take().and_then(|old| retire(platform, &slot, old, alive));
+        let saved = guard.take().and_then(|old| retire(platform, &slot, old, Retirement::of_predecessor(alive)));
         if let Some(d) = fresh.driver() {
             d.restore = saved.clone();
         }
@@ -138,7 +156,7 @@ impl Drivers {
                 // The new version failed to start: stop what it set up, and
                 // run the old one again.
                 devices.pause(dev);
-                let _ = retire(platform, &slot, fresh, true);
+                let _ = retire(platform, &slot, fresh, Retirement::Discard);
                 (self.restore(platform, &slot, &mut guard, saved.clone(), alive), Some(why))
             }
         };
@@ -155,7 +173,7 @@ impl Drivers {
             if let Some(mut guard) = slot.loaded.try_lock() {
                 devices.pause(dev);
                 if let Some(new) = guard.take() {
-                    let _ = retire(platform, &slot, new, true);
+                    let _ = retire(platform, &slot, new, Retirement::Discard);
                 }
                 let started = self.restore(platform, &slot, &mut guard, saved.clone(), alive);
                 devices.resume(dev, started.is_some_and(|s| s.net_up));
