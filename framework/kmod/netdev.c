@@ -30,6 +30,9 @@
 
 /* Frames queued for the driver before the stack is told to wait. */
 #define CERVUS_TXQ_MAX 512
+/* Received frames waiting for the NAPI poll beyond which more are dropped
+ * (the poll was deferred to ksoftirqd and the driver keeps delivering). */
+#define CERVUS_RXQ_MAX 1024
 
 struct cervus_netdev {
 	struct net_device *dev;
@@ -37,6 +40,10 @@ struct cervus_netdev {
 	struct sk_buff_head txq;
 	/* Received frames waiting for the NAPI poll. */
 	struct sk_buff_head rxq;
+	/* The interface is open and its NAPI context enabled: received frames
+	 * are queued. Changed under rxq.lock, so that no frame is queued after
+	 * ndo_stop emptied the queue. */
+	bool rx_on;
 	struct napi_struct napi;
 	/* A driver instance is attached: frames are accepted. */
 	bool attached;
@@ -70,24 +77,48 @@ static int cervus_poll(struct napi_struct *napi, int budget)
 	return done;
 }
 
+static void set_rx_on(struct cervus_netdev *nd, bool on)
+{
+	spin_lock_bh(&nd->rxq.lock);
+	WRITE_ONCE(nd->rx_on, on);
+	spin_unlock_bh(&nd->rxq.lock);
+}
+
+/* Frees the frames of @queue; their number. */
+static u32 purge(struct sk_buff_head *queue)
+{
+	struct sk_buff_head taken;
+	u32 n;
+
+	__skb_queue_head_init(&taken);
+	spin_lock_bh(&queue->lock);
+	skb_queue_splice_init(queue, &taken);
+	spin_unlock_bh(&queue->lock);
+	n = skb_queue_len(&taken);
+	__skb_queue_purge(&taken);
+	return n;
+}
+
 static int cervus_ndo_open(struct net_device *dev)
 {
-	napi_enable(&priv(dev)->napi);
+	struct cervus_netdev *nd = priv(dev);
+
+	napi_enable(&nd->napi);
+	set_rx_on(nd, true);
 	netif_start_queue(dev);
-	cervus_netdev_notify(priv(dev)->owner, CERVUS_NETDEV_STATE);
+	cervus_netdev_notify(nd->owner, CERVUS_NETDEV_STATE);
 	return 0;
 }
 
 static int cervus_ndo_stop(struct net_device *dev)
 {
 	struct cervus_netdev *nd = priv(dev);
-	u32 dropped = skb_queue_len(&nd->txq);
 
 	netif_stop_queue(dev);
+	set_rx_on(nd, false);
 	napi_disable(&nd->napi);
-	skb_queue_purge(&nd->rxq);
-	skb_queue_purge(&nd->txq);
-	atomic64_add(dropped, &nd->tx_dropped);
+	atomic64_add(purge(&nd->rxq), &nd->rx_dropped);
+	atomic64_add(purge(&nd->txq), &nd->tx_dropped);
 	cervus_netdev_notify(nd->owner, CERVUS_NETDEV_STATE);
 	return 0;
 }
@@ -102,7 +133,7 @@ static netdev_tx_t cervus_ndo_start_xmit(struct sk_buff *skb, struct net_device 
 		return NETDEV_TX_OK;
 	}
 	skb_queue_tail(&nd->txq, skb);
-	if (skb_queue_len(&nd->txq) >= CERVUS_TXQ_MAX)
+	if (skb_queue_len_lockless(&nd->txq) >= CERVUS_TXQ_MAX)
 		netif_stop_queue(dev);
 	cervus_netdev_notify(nd->owner, CERVUS_NETDEV_TX);
 	return NETDEV_TX_OK;
@@ -183,10 +214,11 @@ void cervus_netdev_destroy(struct cervus_netdev *nd)
 	struct net_device *dev = nd->dev;
 
 	WRITE_ONCE(nd->attached, false);
+	/* Closes the interface first (ndo_stop empties both queues). */
 	unregister_netdev(dev);
 	netif_napi_del(&nd->napi);
-	skb_queue_purge(&nd->rxq);
-	skb_queue_purge(&nd->txq);
+	purge(&nd->rxq);
+	purge(&nd->txq);
 	free_netdev(dev);
 }
 
@@ -202,7 +234,7 @@ bool cervus_netdev_mac_is(const struct cervus_netdev *nd, const u8 *mac)
 
 bool cervus_netdev_tx_pending(const struct cervus_netdev *nd)
 {
-	return skb_queue_len(&nd->txq) != 0;
+	return skb_queue_len_lockless(&nd->txq) != 0;
 }
 
 bool cervus_netdev_running(const struct cervus_netdev *nd)
@@ -240,10 +272,16 @@ void cervus_netdev_resume(struct cervus_netdev *nd)
 {
 	WRITE_ONCE(nd->paused, false);
 	apply_carrier(nd);
-	if (netif_running(nd->dev) && READ_ONCE(nd->attached))
+	if (netif_running(nd->dev) && READ_ONCE(nd->attached)) {
+		/* The qdisc runs when bottom halves are enabled again (here):
+		 * the frames it held during the pause are in txq when this
+		 * returns, for the new version's first call. */
+		local_bh_disable();
 		netif_wake_queue(nd->dev);
+		local_bh_enable();
+	}
 	/* Frames queued before the pause are for the new instance. */
-	if (skb_queue_len(&nd->txq))
+	if (skb_queue_len_lockless(&nd->txq))
 		cervus_netdev_notify(nd->owner, CERVUS_NETDEV_TX);
 }
 
@@ -265,17 +303,28 @@ bool cervus_netdev_rx(struct cervus_netdev *nd, const void *frame, unsigned int 
 {
 	struct net_device *dev = nd->dev;
 	struct sk_buff *skb;
+	bool queued = false;
 
-	if (!netif_running(dev) || !READ_ONCE(nd->attached))
+	if (!READ_ONCE(nd->rx_on) || !READ_ONCE(nd->attached) ||
+	    skb_queue_len_lockless(&nd->rxq) >= CERVUS_RXQ_MAX)
 		goto drop;
 	skb = netdev_alloc_skb_ip_align(dev, len);
 	if (!skb)
 		goto drop;
 	skb_put_data(skb, frame, len);
 	skb->protocol = eth_type_trans(skb, dev);
+	spin_lock_bh(&nd->rxq.lock);
+	if (nd->rx_on) {
+		__skb_queue_tail(&nd->rxq, skb);
+		queued = true;
+	}
+	spin_unlock_bh(&nd->rxq.lock);
+	if (!queued) {
+		kfree_skb(skb);
+		goto drop;
+	}
 	atomic64_inc(&nd->rx_packets);
 	atomic64_add(len, &nd->rx_bytes);
-	skb_queue_tail(&nd->rxq, skb);
 	return true;
 drop:
 	atomic64_inc(&nd->rx_dropped);
@@ -284,7 +333,8 @@ drop:
 
 void cervus_netdev_rx_flush(struct cervus_netdev *nd)
 {
-	if (!skb_queue_len(&nd->rxq) || !netif_running(nd->dev))
+	/* Frames are only queued while rx_on, that is with NAPI enabled. */
+	if (!skb_queue_len_lockless(&nd->rxq) || !READ_ONCE(nd->rx_on))
 		return;
 	/* The poll runs when bottom halves are enabled again: here. */
 	local_bh_disable();
@@ -314,7 +364,7 @@ long cervus_netdev_tx(struct cervus_netdev *nd, void *slot, unsigned int cap)
 		atomic64_add(len, &nd->tx_bytes);
 		dev_consume_skb_any(skb);
 		if (netif_queue_stopped(dev) && netif_running(dev) && READ_ONCE(nd->attached) &&
-		    !READ_ONCE(nd->paused) && skb_queue_len(&nd->txq) < CERVUS_TXQ_MAX / 2)
+		    !READ_ONCE(nd->paused) && skb_queue_len_lockless(&nd->txq) < CERVUS_TXQ_MAX / 2)
 			netif_wake_queue(dev);
 		return len;
 	}

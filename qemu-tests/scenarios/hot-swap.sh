@@ -4,7 +4,9 @@
 # over it survives 20 swaps; broken versions (a probe that traps, a link that
 # never comes up) are rolled back and traffic goes on; the edu driver is
 # swapped under an open /dev/edu and the next read works; a ping flood loses
-# at most what was in flight during the blackout.
+# at most what was in flight during the blackout. The blackouts (pause to
+# resume) and frame gaps (the old version's last frame to the new one's
+# first) are printed; qemu-tests/bench/net measures them too.
 # vm: --timeout 1200 --qemu -device --qemu edu
 # vm: --qemu -netdev --qemu hubport,id=hp0,hubid=1 --qemu -netdev --qemu hubport,id=hp1,hubid=1
 # vm: --qemu -device --qemu virtio-net-pci,id=wasmnic,netdev=hp0,disable-legacy=on,addr=05,mac=52:54:00:00:00:10,romfile=
@@ -34,6 +36,9 @@ receiver=$!
 sleep 0.3
 ./netbench send 192.168.100.2 5001 128 > send.out &
 sender=$!
+# Pings keep frames flowing should the transfer end before the last swap.
+ping -q -i 0.02 192.168.100.2 > /dev/null &
+pinger=$!
 sleep 2
 for i in $(seq 20); do
     if [ $((i % 2)) = 1 ]; then file=virtio_net_alt.wasm; else file=virtio_net.wasm; fi
@@ -41,6 +46,8 @@ for i in $(seq 20); do
     [ "$(listed vnet 17)" = "$(hash_of $file)" ] || fail "swap $i: the listed hash is not $file's"
     sleep 0.3
 done
+sleep 0.5
+kill $pinger
 wait $sender || fail "the sender failed during the swaps"
 wait $receiver || fail "the receiver failed during the swaps"
 sent=$(awk '{ print $2, $4 }' send.out)
@@ -58,6 +65,13 @@ echo "blackouts (ms): min $(head -n1 blackouts), median $(sed -n 10p blackouts),
 dmesg | grep -c 'cervus: driver vnet swapped: .* blackout [0-9]* us' > n
 [ "$(cat n)" -ge 20 ] || fail "swaps are not all logged"
 ok "every swap is logged with its blackout"
+# The frame gap: from the old version's last frame to the new one's first.
+dmesg | sed -n 's/.*cervus: driver vnet: first frames after the swap ([0-9]*) \([0-9]*\) us after.*/\1/p' |
+    sort -n > gaps
+[ "$(wc -l < gaps)" -ge 20 ] || fail "the frame gaps of the swaps are not all logged: $(wc -l < gaps)"
+echo "frame gaps (us): min $(head -n1 gaps), median $(sed -n 10p gaps), max $(tail -n1 gaps); the last three:"
+dmesg | grep 'first frames after the swap' | tail -n3
+ok "every swap under traffic logs its frame gap"
 
 expect_status 125 "a version that traps at start" -- cvctl driver swap vnet virtio_net_trap-at-start.wasm
 expect_grep 'cervus_probe trapped.*rolled back' err "is rolled back, with the reason"

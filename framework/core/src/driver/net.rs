@@ -19,6 +19,7 @@ use super::device::DmaBuffer;
 use crate::guest_memory::{self, Claim};
 use crate::hostcalls::Host;
 use crate::instance::HostState;
+use crate::platform::{Clock, Level};
 
 type HostResult<T> = Result<T, wasmi::Error>;
 
@@ -75,6 +76,37 @@ fn frame_ops(
         ops.push((op, buffer));
     }
     Ok(ops)
+}
+
+/// Records that the driver moved `frames` frames now; at the first frames
+/// of a swapped-in instance, logs the frame gap of the swap (from its
+/// predecessor's last frame to its own first) and its parts.
+fn frames_moved(caller: &mut Caller<'_, HostState>, frames: i32) {
+    let platform = caller.data().platform;
+    let now = platform.now(Clock::Monotonic);
+    let Ok(d) = driver(caller) else { return };
+    d.last_frame_ns = now;
+    // Frames moved while the new version started (before the device
+    // resumed) do not end the gap.
+    if let Some(swap) = d.swapped_in.filter(|s| s.resumed != 0) {
+        d.swapped_in = None;
+        if swap.last_frame == 0 {
+            return;
+        }
+        let us = |from: u64, to: u64| to.saturating_sub(from) / 1000;
+        let name = &caller.data().name;
+        platform.log(
+            Level::Info,
+            format_args!(
+                "driver {name}: first frames after the swap ({frames}) {} us after the previous version's last \
+                 (last frame to pause {} us, pause to resume {} us, resume to first frame {} us)",
+                us(swap.last_frame, now),
+                us(swap.last_frame, swap.paused),
+                us(swap.paused, swap.resumed),
+                us(swap.resumed, now),
+            ),
+        );
+    }
 }
 
 impl Host {
@@ -146,6 +178,9 @@ impl Host {
             d.counters.rx_frames += delivered as u64;
             result.map(|()| delivered)
         })();
+        if let Ok(n @ 1..) = result {
+            frames_moved(caller, n);
+        }
         Ok(result.unwrap_or_else(Errno::code))
     }
 
@@ -181,6 +216,9 @@ impl Host {
             guest_memory::write_bytes(caller, ops_ptr, &out)?;
             Ok(taken)
         })();
+        if let Ok(n @ 1..) = result {
+            frames_moved(caller, n);
+        }
         Ok(result.unwrap_or_else(Errno::code))
     }
 }

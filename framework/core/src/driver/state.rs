@@ -72,6 +72,23 @@ pub struct DriverState {
     /// A swap is retiring this instance: the interrupt vectors it frees are
     /// left to the system, which hands them to the next instance.
     pub retiring: bool,
+    /// When (monotonic ns) it last handed a frame to the stack or took one.
+    pub last_frame_ns: u64,
+    /// Swapped in: when its predecessor handled its last frame, and when
+    /// the device resumed (for the frame gap logged at this instance's
+    /// first frame).
+    pub swapped_in: Option<SwapTimes>,
+}
+
+/// When a swap's events happened (monotonic ns).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SwapTimes {
+    /// The old version's last frame.
+    pub last_frame: u64,
+    /// The device was paused.
+    pub paused: u64,
+    /// The device resumed with the new version.
+    pub resumed: u64,
 }
 
 impl DriverState {
@@ -92,6 +109,8 @@ impl DriverState {
             saved: None,
             restore: None,
             retiring: false,
+            last_frame_ns: 0,
+            swapped_in: None,
         }
     }
 

@@ -28,6 +28,7 @@ use cervus_hostcalls::message;
 use cervus_hostcalls::protocol::{DriverSwapRequest, ErrorKind, ErrorReply, Message, SwapReport};
 
 use super::instance::{Compiled, DriverInstance, Export};
+use super::state::SwapTimes;
 use super::{Code, Drivers, Slot, check_engine, error};
 use crate::platform::{Clock, Level, Platform};
 
@@ -137,11 +138,14 @@ impl Drivers {
         let paused = platform.now(Clock::Monotonic);
         devices.pause(dev);
         let alive = slot.dead.lock().is_none();
+        let last_frame = guard.as_mut().and_then(|old| old.driver()).map_or(0, |d| d.last_frame_ns);
         let saved = guard.take().and_then(|old| retire(platform, &slot, old, Retirement::of_predecessor(alive)));
         if let Some(d) = fresh.driver() {
             d.restore = saved.clone();
+            d.swapped_in = Some(SwapTimes { last_frame, paused, resumed: 0 });
         }
         let previous = slot.code.lock().compiled.hash.clone();
+        let retired = platform.now(Clock::Monotonic);
         let outcome = match start(platform, &slot, &mut fresh) {
             Ok(started) => {
                 *guard = Some(fresh);
@@ -161,7 +165,23 @@ impl Drivers {
             }
         };
         let resumed = platform.now(Clock::Monotonic);
-        devices.resume(dev, started.as_ref().is_some_and(|s| s.net_up));
+        if let Some(swap) = guard.as_mut().and_then(|new| new.driver()).and_then(|d| d.swapped_in.as_mut()) {
+            swap.resumed = resumed;
+        }
+        let net_up = started.as_ref().is_some_and(|s| s.net_up);
+        devices.resume(dev, net_up);
+        // Frames the stack queued during the pause go out now rather than
+        // when the event worker next runs (most of the frame gap
+        // otherwise). A fault here is handled like any other: the readiness
+        // check below fails and the old version comes back.
+        if why.is_none()
+            && net_up
+            && let Some(new) = guard.as_mut()
+            && new.has(Export::NetTx)
+            && let Err(why) = slot.call(platform, new, Export::NetTx, &[])
+        {
+            platform.log(Level::Warning, format_args!("driver {}: {why}", slot.name));
+        }
         drop(guard);
         devices.unlock(dev);
 
@@ -191,11 +211,13 @@ impl Drivers {
                 platform.log(
                     Level::Info,
                     format_args!(
-                        "driver {} swapped: {previous} -> {} ({}), blackout {} us, {} us in all, swap {swaps}",
+                        "driver {} swapped: {previous} -> {} ({}), blackout {} us (old version stopped in {} us, new one started in {} us), {} us in all, swap {swaps}",
                         slot.name,
                         compiled.hash,
                         request.engine.name(),
                         blackout_us,
+                        retired.saturating_sub(paused) / 1000,
+                        resumed.saturating_sub(retired) / 1000,
                         total_us
                     ),
                 );
