@@ -168,10 +168,10 @@ fn run_on(call: &mut EngineCall, stack: &mut EngineStack) -> Result {
 
 fn enter(call: &mut EngineCall, stack: &mut EngineStack) -> Result<isize> {
     let call: *mut EngineCall = call;
+    // The trampoline preserves the callee-saved registers, also on abort.
     // SAFETY: `call` is valid and exclusively ours for the duration of the
     // call; its buffers are valid for their lengths (set by our callers);
-    // `stack.top()` is the top of a live stack used by nobody else. The
-    // trampoline preserves the callee-saved registers, also on abort.
+    // `stack.top()` is the top of a live stack used by nobody else.
     let ret = unsafe { cervus_call_on_stack(call, stack.top(), core::ptr::addr_of_mut!((*call).abort_frame)) };
     if !stack.intact() {
         pr_err!("engine stack overrun detected (canary overwritten)\n");

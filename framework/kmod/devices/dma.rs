@@ -66,10 +66,10 @@ impl DevCtx {
             return Err(ERANGE);
         }
         let base = buffer.as_mut_ptr().cast::<u8>();
+        // The device may write the buffer concurrently: that is what DMA
+        // is, and bytes are copied without forming references.
         // SAFETY: `offset..end` is inside the buffer, which stays allocated
-        // while we hold the state lock; `buf` is valid (precondition). The
-        // device may write the buffer concurrently: that is what DMA is,
-        // and bytes are copied without forming references.
+        // while we hold the state lock; `buf` is valid (precondition).
         unsafe {
             if to_buffer {
                 core::ptr::copy_nonoverlapping(buf.cast_const(), base.add(offset), len);
