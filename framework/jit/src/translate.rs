@@ -1,0 +1,1220 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! One wasm function body → one Cranelift IR function.
+//!
+//! The translation is the classic one-pass scheme: wasm's value stack is a
+//! stack of SSA values, locals are frontend variables, and each `block`,
+//! `loop` and `if` is a frame with a continuation block whose parameters
+//! are the frame's results. Code after an unconditional branch is skipped
+//! (only its nesting is tracked) until the frame ends.
+//!
+//! # Safety-critical code
+//!
+//! [`Translator::heap_address`] is the sandbox: every load and store of
+//! linear memory goes through it, and it emits the bounds check that keeps
+//! the access inside `[memory_base, memory_base + memory_len)`. The index
+//! is zero-extended from 32 bits, the static offset and the access size are
+//! added in 64 bits (no overflow: both are below 2^33), and the access is
+//! allowed only if the end is at most `memory_len`, which is re-read from
+//! the context at each access (memory can grow in any call). The same
+//! pattern guards tables ([`Translator::table_entry`]). Division, remainder
+//! and float-to-int conversions check their operands explicitly, so no
+//! compiled instruction ever raises a CPU exception: every wasm trap is a
+//! branch to a block that records it in the context and returns.
+
+use alloc::vec;
+use alloc::vec::Vec;
+
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::immediates::{Ieee32, Ieee64};
+use cranelift_codegen::ir::types::{F32, F64, I8, I16, I32, I64};
+use cranelift_codegen::ir::{
+    AbiParam, AliasRegion, AliasRegionData, Block, BlockArg, ExtFuncData, ExternalName, FuncRef, Function,
+    InstBuilder, MemFlagsData, SigRef, Signature, StackSlotData, StackSlotKind, Type,
+    UserExternalName, Value,
+};
+use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use wasmparser::{BlockType, FuncType, FuncValidator, FunctionBody, MemArg, Operator, ValType, ValidatorResources};
+
+use crate::module::{CompileError, ModuleInfo, unsupported};
+use crate::vmctx::{LibCall, TrapKind, offsets};
+
+/// Namespace of compiled wasm functions (and import stubs) in external names.
+pub(crate) const NS_FUNC: u32 = 0;
+
+/// The IR type of a wasm value type.
+pub(crate) fn ir_type(ty: ValType) -> Result<Type, CompileError> {
+    Ok(match ty {
+        ValType::I32 => I32,
+        ValType::I64 => I64,
+        ValType::F32 => F32,
+        ValType::F64 => F64,
+        ValType::Ref(_) => I64,
+        ValType::V128 => return Err(unsupported!("v128 is not supported")),
+    })
+}
+
+/// The native signature of a compiled function of wasm type `ty`: the
+/// context first, then the wasm parameters.
+pub(crate) fn signature(ty: &FuncType) -> Result<Signature, CompileError> {
+    let mut sig = Signature::new(CallConv::SystemV);
+    sig.params.push(AbiParam::new(I64));
+    for p in ty.params() {
+        sig.params.push(AbiParam::new(ir_type(*p)?));
+    }
+    for r in ty.results() {
+        sig.returns.push(AbiParam::new(ir_type(*r)?));
+    }
+    Ok(sig)
+}
+
+/// A zero of type `ty`.
+pub(crate) fn zero(b: &mut FunctionBuilder<'_>, ty: Type) -> Value {
+    match ty {
+        F32 => b.ins().f32const(Ieee32::with_bits(0)),
+        F64 => b.ins().f64const(Ieee64::with_bits(0)),
+        _ => b.ins().iconst(ty, 0),
+    }
+}
+
+/// Values as block arguments.
+pub(crate) fn block_args(values: &[Value]) -> Vec<BlockArg> {
+    values.iter().map(|v| BlockArg::Value(*v)).collect()
+}
+
+/// What a control frame is.
+enum FrameKind {
+    /// `block` (and the function body).
+    Block,
+    /// `loop`: branches go back to `header`; `fuel` is the cost constant
+    /// patched when the loop ends, `ops` the operator count at its start.
+    Loop { header: Block, fuel: cranelift_codegen::ir::Inst, ops: u64 },
+    /// `if`: `else_block` until the `else` is seen; `params` are the values
+    /// the else arm starts with.
+    If { else_block: Option<Block>, params: Vec<Value> },
+}
+
+/// A control frame.
+struct Frame {
+    kind: FrameKind,
+    /// Where the frame continues; its parameters are the frame's results.
+    next: Block,
+    /// Number of parameters (a loop's branch arguments).
+    params: usize,
+    /// Number of results (a block's or if's branch arguments).
+    results: usize,
+    /// Stack height below the parameters.
+    height: usize,
+}
+
+impl Frame {
+    /// Where a branch to this frame goes, and how many values it carries.
+    fn target(&self) -> (Block, usize) {
+        match self.kind {
+            FrameKind::Loop { header, .. } => (header, self.params),
+            _ => (self.next, self.results),
+        }
+    }
+}
+
+/// Per-function translation state.
+pub(crate) struct Translator<'a, 'f> {
+    b: FunctionBuilder<'f>,
+    info: &'a ModuleInfo,
+    vmctx: Value,
+    locals: Vec<Variable>,
+    stack: Vec<Value>,
+    control: Vec<Frame>,
+    /// False after an unconditional branch until the frame ends.
+    reachable: bool,
+    /// Frames opened in unreachable code, not translated.
+    dead_depth: u32,
+    results: Vec<Type>,
+    traps: [Option<Block>; 11],
+    propagate: Option<Block>,
+    callee_refs: Vec<Option<FuncRef>>,
+    type_sigs: Vec<Option<SigRef>>,
+    libcall_sigs: [Option<SigRef>; 12],
+    ops: u64,
+    vm_region: AliasRegion,
+    heap_region: AliasRegion,
+}
+
+/// Translates function `index` of `info` (a defined function) into `func`.
+pub(crate) fn translate(
+    info: &ModuleInfo,
+    index: u32,
+    body: &FunctionBody<'_>,
+    validator: &mut FuncValidator<ValidatorResources>,
+    func: &mut Function,
+    fctx: &mut FunctionBuilderContext,
+    config: TargetFrontendConfig,
+) -> Result<(), CompileError> {
+    let ty = info.func_type(index).clone();
+    func.signature = signature(&ty)?;
+    func.name = cranelift_codegen::ir::UserFuncName::user(NS_FUNC, index);
+    let vm_region = func.dfg.alias_regions.insert(AliasRegionData { user_id: 0, description: "vmctx".into() });
+    let heap_region = func.dfg.alias_regions.insert(AliasRegionData { user_id: 1, description: "heap".into() });
+    let mut b = FunctionBuilder::new(func, fctx);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    b.seal_block(entry);
+    let params = b.block_params(entry).to_vec();
+    let vmctx = params[0];
+
+    // Locals: the parameters, then the declared ones, zeroed.
+    let mut locals = Vec::new();
+    for (i, p) in ty.params().iter().enumerate() {
+        let var = b.declare_var(ir_type(*p)?);
+        b.def_var(var, params[i + 1]);
+        locals.push(var);
+    }
+    let mut reader = body.get_binary_reader();
+    let groups = reader.read_var_u32()?;
+    for _ in 0..groups {
+        let offset = reader.original_position();
+        let count = reader.read_var_u32()?;
+        let vt = reader.read()?;
+        validator.define_locals(offset, count, vt)?;
+        let ir = ir_type(vt)?;
+        if locals.len() as u64 + count as u64 > 50_000 {
+            return Err(unsupported!("function {index} has too many locals"));
+        }
+        for _ in 0..count {
+            let var = b.declare_var(ir);
+            let z = zero(&mut b, ir);
+            b.def_var(var, z);
+            locals.push(var);
+        }
+    }
+
+    let results: Vec<Type> = ty.results().iter().map(|r| ir_type(*r)).collect::<Result<_, _>>()?;
+    let ret = b.create_block();
+    for r in &results {
+        b.append_block_param(ret, *r);
+    }
+    let mut t = Translator {
+        b,
+        info,
+        vmctx,
+        locals,
+        stack: Vec::new(),
+        control: Vec::new(),
+        reachable: true,
+        dead_depth: 0,
+        results: results.clone(),
+        traps: [None; 11],
+        propagate: None,
+        callee_refs: vec![None; info.funcs.len()],
+        type_sigs: vec![None; info.types.len()],
+        libcall_sigs: [None; 12],
+        ops: 0,
+        vm_region,
+        heap_region,
+    };
+    t.control.push(Frame { kind: FrameKind::Block, next: ret, params: 0, results: results.len(), height: 0 });
+    t.check_stack();
+    t.charge_fuel_const(1);
+
+    let mut ops = reader;
+    while !ops.eof() {
+        let offset = ops.original_position();
+        let op = ops.read_operator()?;
+        validator.op(offset, &op)?;
+        t.ops += 1;
+        t.operator(&op)?;
+    }
+    validator.finish(ops.original_position())?;
+
+    // The function body's `end` left the return block current.
+    let values = t.b.block_params(ret).to_vec();
+    t.b.ins().return_(&values);
+    t.fill_trap_blocks();
+    t.b.seal_all_blocks();
+    t.b.finalize(config);
+    Ok(())
+}
+
+impl<'a, 'f> Translator<'a, 'f> {
+    fn vm_flags(&self) -> MemFlagsData {
+        MemFlagsData::trusted().with_alias_region(Some(self.vm_region))
+    }
+
+    fn heap_flags(&self) -> MemFlagsData {
+        MemFlagsData::new().with_notrap().with_alias_region(Some(self.heap_region))
+    }
+
+    /// Loads a field of the context.
+    fn vm_load(&mut self, ty: Type, offset: i32) -> Value {
+        let flags = self.vm_flags();
+        self.b.ins().load(ty, flags, self.vmctx, offset)
+    }
+
+    fn pop(&mut self) -> Value {
+        self.stack.pop().expect("validated: operand stack underflow")
+    }
+
+    fn pop2(&mut self) -> (Value, Value) {
+        let b = self.pop();
+        let a = self.pop();
+        (a, b)
+    }
+
+    fn pop3(&mut self) -> (Value, Value, Value) {
+        let c = self.pop();
+        let (a, b) = self.pop2();
+        (a, b, c)
+    }
+
+    fn push(&mut self, v: Value) {
+        self.stack.push(v);
+    }
+
+    fn top(&self, n: usize) -> Vec<Value> {
+        self.stack[self.stack.len() - n..].to_vec()
+    }
+
+    /// The block that records trap `kind` and returns (one per function;
+    /// filled in by [`Translator::fill_trap_blocks`]).
+    fn trap_block(&mut self, kind: TrapKind) -> Block {
+        if let Some(block) = self.traps[kind as usize] {
+            return block;
+        }
+        let block = self.b.create_block();
+        self.b.set_cold_block(block);
+        self.traps[kind as usize] = Some(block);
+        block
+    }
+
+    /// The block that returns zeros because a trap is pending.
+    fn propagate_block(&mut self) -> Block {
+        if let Some(block) = self.propagate {
+            return block;
+        }
+        let block = self.b.create_block();
+        self.b.set_cold_block(block);
+        self.propagate = Some(block);
+        block
+    }
+
+    /// Fills the trap blocks and the propagation block, once the body is
+    /// translated.
+    fn fill_trap_blocks(&mut self) {
+        for kind in 1..self.traps.len() {
+            if let Some(block) = self.traps[kind] {
+                self.b.switch_to_block(block);
+                let code = self.b.ins().iconst(I32, kind as i64);
+                let flags = self.vm_flags();
+                self.b.ins().store(flags, code, self.vmctx, offsets::TRAP);
+                let propagate = self.propagate_block();
+                self.b.ins().jump(propagate, &[]);
+            }
+        }
+        if let Some(block) = self.propagate {
+            self.b.switch_to_block(block);
+            let zeros: Vec<Value> = self.results.clone().into_iter().map(|ty| zero(&mut self.b, ty)).collect();
+            self.b.ins().return_(&zeros);
+        }
+    }
+
+    /// Continues in a new block; traps with `kind` if `cond` is non-zero.
+    fn trap_if(&mut self, cond: Value, kind: TrapKind) {
+        let trap = self.trap_block(kind);
+        let cont = self.b.create_block();
+        self.b.ins().brif(cond, trap, &[], cont, &[]);
+        self.b.switch_to_block(cont);
+        self.b.seal_block(cont);
+    }
+
+    /// Continues in a new block; returns (propagating a trap) if `status`
+    /// is non-zero.
+    fn propagate_if(&mut self, status: Value) {
+        let propagate = self.propagate_block();
+        let cont = self.b.create_block();
+        self.b.ins().brif(status, propagate, &[], cont, &[]);
+        self.b.switch_to_block(cont);
+        self.b.seal_block(cont);
+    }
+
+    /// After a call to compiled code: propagate its trap, if any.
+    fn check_trap(&mut self) {
+        let trap = self.vm_load(I32, offsets::TRAP);
+        self.propagate_if(trap);
+    }
+
+    /// Traps with `StackOverflow` if the stack pointer is below the limit.
+    fn check_stack(&mut self) {
+        let sp = self.b.ins().get_stack_pointer(I64);
+        let limit = self.vm_load(I64, offsets::STACK_LIMIT);
+        let low = self.b.ins().icmp(IntCC::UnsignedLessThan, sp, limit);
+        self.trap_if(low, TrapKind::StackOverflow);
+    }
+
+    /// Subtracts `cost` from the fuel; calls the runtime when it runs out.
+    fn charge_fuel(&mut self, cost: Value) {
+        let flags = self.vm_flags();
+        let fuel = self.b.ins().load(I64, flags, self.vmctx, offsets::FUEL);
+        let left = self.b.ins().isub(fuel, cost);
+        self.b.ins().store(flags, left, self.vmctx, offsets::FUEL);
+        let empty = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, left, 0);
+        let refuel = self.b.create_block();
+        let cont = self.b.create_block();
+        self.b.set_cold_block(refuel);
+        self.b.ins().brif(empty, refuel, &[], cont, &[]);
+        self.b.switch_to_block(refuel);
+        self.b.seal_block(refuel);
+        let status = self.libcall(LibCall::OutOfFuel, &[]);
+        let propagate = self.propagate_block();
+        self.b.ins().brif(status, propagate, &[], cont, &[]);
+        self.b.switch_to_block(cont);
+        self.b.seal_block(cont);
+    }
+
+    fn charge_fuel_const(&mut self, cost: i64) {
+        let cost = self.b.ins().iconst(I64, cost);
+        self.charge_fuel(cost);
+    }
+
+    /// Calls a runtime function; its result is the status (or a size).
+    fn libcall(&mut self, call: LibCall, args: &[Value]) -> Value {
+        debug_assert_eq!(args.len(), call.params());
+        let sig = match self.libcall_sigs[call as usize] {
+            Some(sig) => sig,
+            None => {
+                let mut sig = Signature::new(CallConv::SystemV);
+                for _ in 0..=call.params() {
+                    sig.params.push(AbiParam::new(I64));
+                }
+                let ret = if matches!(call, LibCall::MemoryGrow | LibCall::TableGrow) { I64 } else { I32 };
+                sig.returns.push(AbiParam::new(ret));
+                let sig = self.b.import_signature(sig);
+                self.libcall_sigs[call as usize] = Some(sig);
+                sig
+            }
+        };
+        let table = self.vm_load(I64, offsets::LIBCALLS);
+        let flags = self.vm_flags();
+        let target = self.b.ins().load(I64, flags, table, call.offset());
+        let mut all = vec![self.vmctx];
+        all.extend_from_slice(args);
+        let inst = self.b.ins().call_indirect(sig, target, &all);
+        self.b.inst_results(inst)[0]
+    }
+
+    /// A libcall whose non-zero result means a trap is pending.
+    fn libcall_checked(&mut self, call: LibCall, args: &[Value]) {
+        let status = self.libcall(call, args);
+        self.propagate_if(status);
+    }
+
+    fn u64(&mut self, v: Value) -> Value {
+        if self.b.func.dfg.value_type(v) == I64 { v } else { self.b.ins().uextend(I64, v) }
+    }
+
+    fn const64(&mut self, v: u64) -> Value {
+        self.b.ins().iconst(I64, v as i64)
+    }
+
+    /// The native address of a `size`-byte access at the popped index plus
+    /// `memarg.offset`, after the bounds check (see the module docs).
+    fn heap_address(&mut self, memarg: &MemArg, size: u64) -> Value {
+        let index = self.pop();
+        let index = self.b.ins().uextend(I64, index);
+        // memarg.offset < 2^32 (32-bit memory), size <= 8: no overflow.
+        let end = self.b.ins().iadd_imm_s(index, (memarg.offset + size) as i64);
+        let len = self.vm_load(I64, offsets::MEMORY_LEN);
+        let outside = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, len);
+        self.trap_if(outside, TrapKind::MemoryOutOfBounds);
+        let base = self.vm_load(I64, offsets::MEMORY_BASE);
+        let addr = self.b.ins().iadd(base, index);
+        if memarg.offset == 0 { addr } else { self.b.ins().iadd_imm_s(addr, memarg.offset as i64) }
+    }
+
+    fn load(&mut self, memarg: &MemArg, ty: Type, size: u64, extend: Option<(bool, Type)>) {
+        let addr = self.heap_address(memarg, size);
+        let flags = self.heap_flags();
+        let v = match (extend, size) {
+            (None, _) => self.b.ins().load(ty, flags, addr, 0),
+            (Some((true, _)), 1) => self.b.ins().sload8(ty, flags, addr, 0),
+            (Some((false, _)), 1) => self.b.ins().uload8(ty, flags, addr, 0),
+            (Some((true, _)), 2) => self.b.ins().sload16(ty, flags, addr, 0),
+            (Some((false, _)), 2) => self.b.ins().uload16(ty, flags, addr, 0),
+            (Some((true, _)), _) => self.b.ins().sload32(flags, addr, 0),
+            (Some((false, _)), _) => self.b.ins().uload32(flags, addr, 0),
+        };
+        self.push(v);
+    }
+
+    fn store(&mut self, memarg: &MemArg, size: u64) {
+        let value = self.pop();
+        let addr = self.heap_address(memarg, size);
+        let flags = self.heap_flags();
+        let ty = self.b.func.dfg.value_type(value);
+        match size {
+            1 => self.b.ins().istore8(flags, value, addr, 0),
+            2 => self.b.ins().istore16(flags, value, addr, 0),
+            4 if ty == I64 => self.b.ins().istore32(flags, value, addr, 0),
+            _ => self.b.ins().store(flags, value, addr, 0),
+        };
+    }
+
+    /// The address of the popped index's entry in table `table`, after the
+    /// bounds check.
+    fn table_entry(&mut self, table: u32) -> Value {
+        let index = self.pop();
+        let index = self.b.ins().uextend(I64, index);
+        let tables = self.vm_load(I64, offsets::TABLES);
+        let desc = self.b.ins().iadd_imm_s(tables, table as i64 * offsets::TABLE_SIZE);
+        let flags = self.vm_flags();
+        let len = self.b.ins().load(I64, flags, desc, offsets::TABLE_LEN);
+        let outside = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
+        self.trap_if(outside, TrapKind::TableOutOfBounds);
+        let base = self.b.ins().load(I64, flags, desc, offsets::TABLE_BASE);
+        let offset = self.b.ins().ishl_imm_s(index, 3);
+        self.b.ins().iadd(base, offset)
+    }
+
+    fn global_address(&mut self, index: u32) -> Value {
+        let globals = self.vm_load(I64, offsets::GLOBALS);
+        self.b.ins().iadd_imm_s(globals, index as i64 * 8)
+    }
+
+    fn block_type(&self, ty: BlockType) -> Result<(Vec<Type>, Vec<Type>), CompileError> {
+        Ok(match ty {
+            BlockType::Empty => (Vec::new(), Vec::new()),
+            BlockType::Type(t) => (Vec::new(), vec![ir_type(t)?]),
+            BlockType::FuncType(i) => {
+                let ft = &self.info.types[i as usize];
+                (
+                    ft.params().iter().map(|p| ir_type(*p)).collect::<Result<_, _>>()?,
+                    ft.results().iter().map(|p| ir_type(*p)).collect::<Result<_, _>>()?,
+                )
+            }
+        })
+    }
+
+    fn block_with_params(&mut self, types: &[Type]) -> Block {
+        let block = self.b.create_block();
+        for ty in types {
+            self.b.append_block_param(block, *ty);
+        }
+        block
+    }
+
+    /// Jumps to frame `depth`'s target with the top values as arguments.
+    fn branch_args(&mut self, depth: u32) -> (Block, Vec<Value>) {
+        let frame = &self.control[self.control.len() - 1 - depth as usize];
+        let (target, n) = frame.target();
+        (target, self.top(n))
+    }
+
+    /// `br_table` as a tree of compares: no jump table, because an
+    /// indirect `jmp` into compiled code has no `endbr64` to land on under
+    /// IBT (the kernel itself is built with `-fno-jump-tables`).
+    fn switch(&mut self, index: Value, cases: &[(Block, Vec<Value>)], default: (Block, Vec<Value>)) {
+        if cases.is_empty() {
+            self.b.ins().jump(default.0, &block_args(&default.1));
+            return;
+        }
+        let n = cases.len() as i64;
+        let in_range = self.b.create_block();
+        let outside = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, index, n);
+        self.b.ins().brif(outside, default.0, &block_args(&default.1), in_range, &[]);
+        self.b.switch_to_block(in_range);
+        self.b.seal_block(in_range);
+        self.switch_range(index, cases, 0);
+    }
+
+    /// Dispatches `index` (known to be in `base..base + cases.len()`).
+    fn switch_range(&mut self, index: Value, cases: &[(Block, Vec<Value>)], base: i64) {
+        if cases.len() <= 4 {
+            for (i, (target, args)) in cases.iter().enumerate() {
+                if i + 1 == cases.len() {
+                    self.b.ins().jump(*target, &block_args(args));
+                } else {
+                    let hit = self.b.ins().icmp_imm_s(IntCC::Equal, index, base + i as i64);
+                    let next = self.b.create_block();
+                    self.b.ins().brif(hit, *target, &block_args(args), next, &[]);
+                    self.b.switch_to_block(next);
+                    self.b.seal_block(next);
+                }
+            }
+            return;
+        }
+        let mid = cases.len() / 2;
+        let low = self.b.create_block();
+        let high = self.b.create_block();
+        let below = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, index, base + mid as i64);
+        self.b.ins().brif(below, low, &[], high, &[]);
+        self.b.switch_to_block(low);
+        self.b.seal_block(low);
+        self.switch_range(index, &cases[..mid], base);
+        self.b.switch_to_block(high);
+        self.b.seal_block(high);
+        self.switch_range(index, &cases[mid..], base + mid as i64);
+    }
+
+    fn callee(&mut self, index: u32) -> Result<FuncRef, CompileError> {
+        if let Some(r) = self.callee_refs[index as usize] {
+            return Ok(r);
+        }
+        let sig = signature(self.info.func_type(index))?;
+        let signature = self.b.import_signature(sig);
+        let name = self.b.func.declare_imported_user_function(UserExternalName::new(NS_FUNC, index));
+        let r = self.b.import_function(ExtFuncData {
+            name: ExternalName::user(name),
+            signature,
+            colocated: true,
+            patchable: false,
+        });
+        self.callee_refs[index as usize] = Some(r);
+        Ok(r)
+    }
+
+    fn type_sig(&mut self, type_index: u32) -> Result<SigRef, CompileError> {
+        if let Some(s) = self.type_sigs[type_index as usize] {
+            return Ok(s);
+        }
+        let sig = signature(&self.info.types[type_index as usize])?;
+        let s = self.b.import_signature(sig);
+        self.type_sigs[type_index as usize] = Some(s);
+        Ok(s)
+    }
+
+    fn call_args(&mut self, ty: &FuncType) -> Vec<Value> {
+        let n = ty.params().len();
+        let mut args = vec![self.vmctx];
+        args.extend_from_slice(&self.stack[self.stack.len() - n..]);
+        self.stack.truncate(self.stack.len() - n);
+        args
+    }
+
+    fn push_call_results(&mut self, inst: cranelift_codegen::ir::Inst) {
+        let results = self.b.inst_results(inst).to_vec();
+        self.stack.extend(results);
+        self.check_trap();
+    }
+
+    fn bool_to_i32(&mut self, b: Value) -> Value {
+        self.b.ins().uextend(I32, b)
+    }
+
+    fn icmp(&mut self, cc: IntCC) {
+        let (a, b) = self.pop2();
+        let r = self.b.ins().icmp(cc, a, b);
+        let r = self.bool_to_i32(r);
+        self.push(r);
+    }
+
+    fn fcmp(&mut self, cc: FloatCC) {
+        let (a, b) = self.pop2();
+        let r = self.b.ins().fcmp(cc, a, b);
+        let r = self.bool_to_i32(r);
+        self.push(r);
+    }
+
+    fn binary(&mut self, f: impl FnOnce(&mut FunctionBuilder<'f>, Value, Value) -> Value) {
+        let (a, b) = self.pop2();
+        let r = f(&mut self.b, a, b);
+        self.push(r);
+    }
+
+    fn unary(&mut self, f: impl FnOnce(&mut FunctionBuilder<'f>, Value) -> Value) {
+        let a = self.pop();
+        let r = f(&mut self.b, a);
+        self.push(r);
+    }
+
+    /// Division and remainder, with wasm's traps checked first.
+    fn divide(&mut self, signed: bool, remainder: bool) {
+        let (a, b) = self.pop2();
+        let ty = self.b.func.dfg.value_type(b);
+        let is_zero = self.b.ins().icmp_imm_s(IntCC::Equal, b, 0);
+        self.trap_if(is_zero, TrapKind::IntegerDivisionByZero);
+        let r = match (signed, remainder) {
+            (false, false) => self.b.ins().udiv(a, b),
+            (false, true) => self.b.ins().urem(a, b),
+            (true, false) => {
+                let min = if ty == I32 { i32::MIN as i64 } else { i64::MIN };
+                let a_min = self.b.ins().icmp_imm_s(IntCC::Equal, a, min);
+                let b_neg1 = self.b.ins().icmp_imm_s(IntCC::Equal, b, -1);
+                let overflow = self.b.ins().band(a_min, b_neg1);
+                self.trap_if(overflow, TrapKind::IntegerOverflow);
+                self.b.ins().sdiv(a, b)
+            }
+            (true, true) => {
+                // x rem -1 is 0 (and MIN rem -1 must not fault): divide by 1.
+                let b_neg1 = self.b.ins().icmp_imm_s(IntCC::Equal, b, -1);
+                let one = self.b.ins().iconst(ty, 1);
+                let divisor = self.b.ins().select(b_neg1, one, b);
+                self.b.ins().srem(a, divisor)
+            }
+        };
+        self.push(r);
+    }
+
+    /// A trapping float → int conversion: NaN and out-of-range values trap,
+    /// then the saturating conversion (which never faults) does the work.
+    fn truncate(&mut self, to: Type, signed: bool) {
+        let x = self.pop();
+        let from = self.b.func.dfg.value_type(x);
+        let nan = self.b.ins().fcmp(FloatCC::Unordered, x, x);
+        self.trap_if(nan, TrapKind::BadConversionToInteger);
+        // (lower bound, lower bound is exclusive, upper bound exclusive)
+        let (lo, lo_exclusive, hi): (f64, bool, f64) = match (to == I32, signed, from == F32) {
+            (true, true, true) => (-2147483648.0, false, 2147483648.0),
+            (true, true, false) => (-2147483649.0, true, 2147483648.0),
+            (true, false, _) => (-1.0, true, 4294967296.0),
+            (false, true, _) => (-9223372036854775808.0, false, 9223372036854775808.0),
+            (false, false, _) => (-1.0, true, 18446744073709551616.0),
+        };
+        let (lo, hi) = if from == F32 {
+            (self.b.ins().f32const(lo as f32), self.b.ins().f32const(hi as f32))
+        } else {
+            (self.b.ins().f64const(lo), self.b.ins().f64const(hi))
+        };
+        let below = self.b.ins().fcmp(
+            if lo_exclusive { FloatCC::LessThanOrEqual } else { FloatCC::LessThan },
+            x,
+            lo,
+        );
+        let above = self.b.ins().fcmp(FloatCC::GreaterThanOrEqual, x, hi);
+        let outside = self.b.ins().bor(below, above);
+        self.trap_if(outside, TrapKind::IntegerOverflow);
+        let r = if signed { self.b.ins().fcvt_to_sint_sat(to, x) } else { self.b.ins().fcvt_to_uint_sat(to, x) };
+        self.push(r);
+    }
+
+    fn extend(&mut self, narrow: Type, wide: Type) {
+        let x = self.pop();
+        let n = self.b.ins().ireduce(narrow, x);
+        let r = self.b.ins().sextend(wide, n);
+        self.push(r);
+    }
+
+    /// Ends the current frame (an `end` operator).
+    fn end_frame(&mut self) {
+        let frame = self.control.pop().expect("validated: control stack underflow");
+        if self.reachable {
+            let args = self.top(frame.results);
+            self.b.ins().jump(frame.next, &block_args(&args));
+        }
+        match frame.kind {
+            FrameKind::If { else_block: Some(else_block), params } => {
+                // No `else`: the else arm passes its parameters through.
+                self.b.switch_to_block(else_block);
+                self.b.seal_block(else_block);
+                self.b.ins().jump(frame.next, &block_args(&params));
+            }
+            FrameKind::Loop { header, fuel, ops } => {
+                self.b.seal_block(header);
+                let cost = (self.ops - ops).max(1) as i64;
+                self.b.func.replace(fuel).iconst(I64, cost);
+            }
+            _ => {}
+        }
+        self.stack.truncate(frame.height);
+        self.b.switch_to_block(frame.next);
+        self.b.seal_block(frame.next);
+        let results = self.b.block_params(frame.next).to_vec();
+        self.stack.extend(results);
+        self.reachable = true;
+    }
+
+    fn operator(&mut self, op: &Operator<'_>) -> Result<(), CompileError> {
+        use Operator as O;
+        if !self.reachable {
+            match op {
+                O::Block { .. } | O::Loop { .. } | O::If { .. } => {
+                    self.dead_depth += 1;
+                    return Ok(());
+                }
+                O::Else if self.dead_depth == 0 => {}
+                O::End if self.dead_depth == 0 => {}
+                O::End => {
+                    self.dead_depth -= 1;
+                    return Ok(());
+                }
+                _ => return Ok(()),
+            }
+        }
+        match *op {
+            O::Unreachable => {
+                let trap = self.trap_block(TrapKind::Unreachable);
+                self.b.ins().jump(trap, &[]);
+                self.reachable = false;
+            }
+            O::Nop => {}
+            O::Block { blockty } => {
+                let (params, results) = self.block_type(blockty)?;
+                let next = self.block_with_params(&results);
+                let height = self.stack.len() - params.len();
+                self.control.push(Frame {
+                    kind: FrameKind::Block,
+                    next,
+                    params: params.len(),
+                    results: results.len(),
+                    height,
+                });
+            }
+            O::Loop { blockty } => {
+                let (params, results) = self.block_type(blockty)?;
+                let header = self.block_with_params(&params);
+                let next = self.block_with_params(&results);
+                let args = self.top(params.len());
+                self.b.ins().jump(header, &block_args(&args));
+                let height = self.stack.len() - params.len();
+                self.stack.truncate(height);
+                self.b.switch_to_block(header);
+                let header_params = self.b.block_params(header).to_vec();
+                self.stack.extend(header_params);
+                let cost = self.b.ins().iconst(I64, 1);
+                let fuel = self.b.func.dfg.value_def(cost).unwrap_inst();
+                self.charge_fuel(cost);
+                self.control.push(Frame {
+                    kind: FrameKind::Loop { header, fuel, ops: self.ops },
+                    next,
+                    params: params.len(),
+                    results: results.len(),
+                    height,
+                });
+            }
+            O::If { blockty } => {
+                let (params, results) = self.block_type(blockty)?;
+                let cond = self.pop();
+                let then_block = self.b.create_block();
+                let else_block = self.b.create_block();
+                let next = self.block_with_params(&results);
+                self.b.ins().brif(cond, then_block, &[], else_block, &[]);
+                self.b.switch_to_block(then_block);
+                self.b.seal_block(then_block);
+                let height = self.stack.len() - params.len();
+                let params_now = self.top(params.len());
+                self.control.push(Frame {
+                    kind: FrameKind::If { else_block: Some(else_block), params: params_now },
+                    next,
+                    params: params.len(),
+                    results: results.len(),
+                    height,
+                });
+            }
+            O::Else => {
+                let frame = self.control.last_mut().expect("validated");
+                let FrameKind::If { else_block, params } = &mut frame.kind else {
+                    unreachable!("validated: else without if")
+                };
+                let else_block = else_block.take().expect("validated: one else");
+                let params = core::mem::take(params);
+                let (next, results, height) = (frame.next, frame.results, frame.height);
+                if self.reachable {
+                    let args = self.top(results);
+                    self.b.ins().jump(next, &block_args(&args));
+                }
+                self.stack.truncate(height);
+                self.stack.extend(params);
+                self.b.switch_to_block(else_block);
+                self.b.seal_block(else_block);
+                self.reachable = true;
+            }
+            O::End => self.end_frame(),
+            O::Br { relative_depth } => {
+                let (target, args) = self.branch_args(relative_depth);
+                self.b.ins().jump(target, &block_args(&args));
+                self.reachable = false;
+            }
+            O::BrIf { relative_depth } => {
+                let cond = self.pop();
+                let (target, args) = self.branch_args(relative_depth);
+                let cont = self.b.create_block();
+                self.b.ins().brif(cond, target, &block_args(&args), cont, &[]);
+                self.b.switch_to_block(cont);
+                self.b.seal_block(cont);
+            }
+            O::BrTable { ref targets } => {
+                let index = self.pop();
+                let mut cases = Vec::new();
+                for depth in targets.targets() {
+                    cases.push(self.branch_args(depth?));
+                }
+                let default = self.branch_args(targets.default());
+                self.switch(index, &cases, default);
+                self.reachable = false;
+            }
+            O::Return => {
+                let values = self.top(self.results.len());
+                self.b.ins().return_(&values);
+                self.reachable = false;
+            }
+            O::Call { function_index } => {
+                let callee = self.callee(function_index)?;
+                let ty = self.info.func_type(function_index).clone();
+                let args = self.call_args(&ty);
+                let inst = self.b.ins().call(callee, &args);
+                self.push_call_results(inst);
+            }
+            O::CallIndirect { type_index, table_index } => {
+                let entry = self.table_entry(table_index);
+                let flags = self.vm_flags();
+                let funcref = self.b.ins().load(I64, flags, entry, 0);
+                let null = self.b.ins().icmp_imm_s(IntCC::Equal, funcref, 0);
+                self.trap_if(null, TrapKind::IndirectCallToNull);
+                let type_id = self.b.ins().load(I64, flags, funcref, offsets::FUNCREF_TYPE);
+                let expected = self.info.type_ids[type_index as usize] as i64;
+                let wrong = self.b.ins().icmp_imm_s(IntCC::NotEqual, type_id, expected);
+                self.trap_if(wrong, TrapKind::BadSignature);
+                let code = self.b.ins().load(I64, flags, funcref, offsets::FUNCREF_CODE);
+                let sig = self.type_sig(type_index)?;
+                let ty = self.info.types[type_index as usize].clone();
+                let args = self.call_args(&ty);
+                let inst = self.b.ins().call_indirect(sig, code, &args);
+                self.push_call_results(inst);
+            }
+            O::Drop => {
+                self.pop();
+            }
+            O::Select | O::TypedSelect { .. } => {
+                let (a, b, c) = self.pop3();
+                let r = self.b.ins().select(c, a, b);
+                self.push(r);
+            }
+            O::LocalGet { local_index } => {
+                let v = self.b.use_var(self.locals[local_index as usize]);
+                self.push(v);
+            }
+            O::LocalSet { local_index } => {
+                let v = self.pop();
+                self.b.def_var(self.locals[local_index as usize], v);
+            }
+            O::LocalTee { local_index } => {
+                let v = *self.stack.last().expect("validated");
+                self.b.def_var(self.locals[local_index as usize], v);
+            }
+            O::GlobalGet { global_index } => {
+                let ty = ir_type(self.info.globals[global_index as usize].ty)?;
+                let addr = self.global_address(global_index);
+                let flags = self.vm_flags();
+                let v = self.b.ins().load(ty, flags, addr, 0);
+                self.push(v);
+            }
+            O::GlobalSet { global_index } => {
+                let v = self.pop();
+                let addr = self.global_address(global_index);
+                let flags = self.vm_flags();
+                self.b.ins().store(flags, v, addr, 0);
+            }
+            O::I32Load { memarg } => self.load(&memarg, I32, 4, None),
+            O::I64Load { memarg } => self.load(&memarg, I64, 8, None),
+            O::F32Load { memarg } => self.load(&memarg, F32, 4, None),
+            O::F64Load { memarg } => self.load(&memarg, F64, 8, None),
+            O::I32Load8S { memarg } => self.load(&memarg, I32, 1, Some((true, I32))),
+            O::I32Load8U { memarg } => self.load(&memarg, I32, 1, Some((false, I32))),
+            O::I32Load16S { memarg } => self.load(&memarg, I32, 2, Some((true, I32))),
+            O::I32Load16U { memarg } => self.load(&memarg, I32, 2, Some((false, I32))),
+            O::I64Load8S { memarg } => self.load(&memarg, I64, 1, Some((true, I64))),
+            O::I64Load8U { memarg } => self.load(&memarg, I64, 1, Some((false, I64))),
+            O::I64Load16S { memarg } => self.load(&memarg, I64, 2, Some((true, I64))),
+            O::I64Load16U { memarg } => self.load(&memarg, I64, 2, Some((false, I64))),
+            O::I64Load32S { memarg } => self.load(&memarg, I64, 4, Some((true, I64))),
+            O::I64Load32U { memarg } => self.load(&memarg, I64, 4, Some((false, I64))),
+            O::I32Store { memarg } | O::F32Store { memarg } | O::I64Store32 { memarg } => self.store(&memarg, 4),
+            O::I64Store { memarg } | O::F64Store { memarg } => self.store(&memarg, 8),
+            O::I32Store8 { memarg } | O::I64Store8 { memarg } => self.store(&memarg, 1),
+            O::I32Store16 { memarg } | O::I64Store16 { memarg } => self.store(&memarg, 2),
+            O::MemorySize { .. } => {
+                let len = self.vm_load(I64, offsets::MEMORY_LEN);
+                let pages = self.b.ins().ushr_imm_s(len, 16);
+                let pages = self.b.ins().ireduce(I32, pages);
+                self.push(pages);
+            }
+            O::MemoryGrow { .. } => {
+                let delta = self.pop();
+                let delta = self.u64(delta);
+                let old = self.libcall(LibCall::MemoryGrow, &[delta]);
+                let old = self.b.ins().ireduce(I32, old);
+                self.push(old);
+            }
+            O::MemoryFill { .. } => {
+                let (dst, value, len) = self.pop3();
+                let args = [self.u64(dst), self.u64(value), self.u64(len)];
+                self.libcall_checked(LibCall::MemoryFill, &args);
+            }
+            O::MemoryCopy { .. } => {
+                let (dst, src, len) = self.pop3();
+                let args = [self.u64(dst), self.u64(src), self.u64(len)];
+                self.libcall_checked(LibCall::MemoryCopy, &args);
+            }
+            O::MemoryInit { data_index, .. } => {
+                let (dst, src, len) = self.pop3();
+                let segment = self.const64(data_index as u64);
+                let args = [segment, self.u64(dst), self.u64(src), self.u64(len)];
+                self.libcall_checked(LibCall::MemoryInit, &args);
+            }
+            O::DataDrop { data_index } => {
+                let segment = self.const64(data_index as u64);
+                self.libcall_checked(LibCall::DataDrop, &[segment]);
+            }
+            O::TableGet { table } => {
+                let entry = self.table_entry(table);
+                let flags = self.vm_flags();
+                let v = self.b.ins().load(I64, flags, entry, 0);
+                self.push(v);
+            }
+            O::TableSet { table } => {
+                let value = self.pop();
+                let entry = self.table_entry(table);
+                let flags = self.vm_flags();
+                self.b.ins().store(flags, value, entry, 0);
+            }
+            O::TableSize { table } => {
+                let tables = self.vm_load(I64, offsets::TABLES);
+                let flags = self.vm_flags();
+                let len =
+                    self.b.ins().load(I64, flags, tables, table as i32 * offsets::TABLE_SIZE as i32 + offsets::TABLE_LEN);
+                let len = self.b.ins().ireduce(I32, len);
+                self.push(len);
+            }
+            O::TableGrow { table } => {
+                let (init, delta) = self.pop2();
+                let t = self.const64(table as u64);
+                let args = [t, init, self.u64(delta)];
+                let old = self.libcall(LibCall::TableGrow, &args);
+                let old = self.b.ins().ireduce(I32, old);
+                self.push(old);
+            }
+            O::TableFill { table } => {
+                let (dst, value, len) = self.pop3();
+                let t = self.const64(table as u64);
+                let args = [t, self.u64(dst), value, self.u64(len)];
+                self.libcall_checked(LibCall::TableFill, &args);
+            }
+            O::TableCopy { dst_table, src_table } => {
+                let (dst, src, len) = self.pop3();
+                let args =
+                    [self.const64(dst_table as u64), self.const64(src_table as u64), self.u64(dst), self.u64(src), self.u64(len)];
+                self.libcall_checked(LibCall::TableCopy, &args);
+            }
+            O::TableInit { elem_index, table } => {
+                let (dst, src, len) = self.pop3();
+                let args =
+                    [self.const64(table as u64), self.const64(elem_index as u64), self.u64(dst), self.u64(src), self.u64(len)];
+                self.libcall_checked(LibCall::TableInit, &args);
+            }
+            O::ElemDrop { elem_index } => {
+                let segment = self.const64(elem_index as u64);
+                self.libcall_checked(LibCall::ElemDrop, &[segment]);
+            }
+            O::RefNull { .. } => {
+                let v = self.b.ins().iconst(I64, 0);
+                self.push(v);
+            }
+            O::RefIsNull => {
+                let v = self.pop();
+                let r = self.b.ins().icmp_imm_s(IntCC::Equal, v, 0);
+                let r = self.bool_to_i32(r);
+                self.push(r);
+            }
+            O::RefFunc { function_index } => {
+                let refs = self.vm_load(I64, offsets::FUNCREFS);
+                let r = self.b.ins().iadd_imm_s(refs, function_index as i64 * offsets::FUNCREF_SIZE);
+                self.push(r);
+            }
+            O::I32Const { value } => {
+                let v = self.b.ins().iconst(I32, value as u32 as i64);
+                self.push(v);
+            }
+            O::I64Const { value } => {
+                let v = self.b.ins().iconst(I64, value);
+                self.push(v);
+            }
+            O::F32Const { value } => {
+                let v = self.b.ins().f32const(Ieee32::with_bits(value.bits()));
+                self.push(v);
+            }
+            O::F64Const { value } => {
+                let v = self.b.ins().f64const(Ieee64::with_bits(value.bits()));
+                self.push(v);
+            }
+            O::I32Eqz | O::I64Eqz => {
+                let v = self.pop();
+                let r = self.b.ins().icmp_imm_s(IntCC::Equal, v, 0);
+                let r = self.bool_to_i32(r);
+                self.push(r);
+            }
+            O::I32Eq | O::I64Eq => self.icmp(IntCC::Equal),
+            O::I32Ne | O::I64Ne => self.icmp(IntCC::NotEqual),
+            O::I32LtS | O::I64LtS => self.icmp(IntCC::SignedLessThan),
+            O::I32LtU | O::I64LtU => self.icmp(IntCC::UnsignedLessThan),
+            O::I32GtS | O::I64GtS => self.icmp(IntCC::SignedGreaterThan),
+            O::I32GtU | O::I64GtU => self.icmp(IntCC::UnsignedGreaterThan),
+            O::I32LeS | O::I64LeS => self.icmp(IntCC::SignedLessThanOrEqual),
+            O::I32LeU | O::I64LeU => self.icmp(IntCC::UnsignedLessThanOrEqual),
+            O::I32GeS | O::I64GeS => self.icmp(IntCC::SignedGreaterThanOrEqual),
+            O::I32GeU | O::I64GeU => self.icmp(IntCC::UnsignedGreaterThanOrEqual),
+            O::F32Eq | O::F64Eq => self.fcmp(FloatCC::Equal),
+            O::F32Ne | O::F64Ne => self.fcmp(FloatCC::NotEqual),
+            O::F32Lt | O::F64Lt => self.fcmp(FloatCC::LessThan),
+            O::F32Gt | O::F64Gt => self.fcmp(FloatCC::GreaterThan),
+            O::F32Le | O::F64Le => self.fcmp(FloatCC::LessThanOrEqual),
+            O::F32Ge | O::F64Ge => self.fcmp(FloatCC::GreaterThanOrEqual),
+            O::I32Clz | O::I64Clz => self.unary(|b, a| b.ins().clz(a)),
+            O::I32Ctz | O::I64Ctz => self.unary(|b, a| b.ins().ctz(a)),
+            O::I32Popcnt | O::I64Popcnt => self.unary(|b, a| b.ins().popcnt(a)),
+            O::I32Add | O::I64Add => self.binary(|b, x, y| b.ins().iadd(x, y)),
+            O::I32Sub | O::I64Sub => self.binary(|b, x, y| b.ins().isub(x, y)),
+            O::I32Mul | O::I64Mul => self.binary(|b, x, y| b.ins().imul(x, y)),
+            O::I32DivS | O::I64DivS => self.divide(true, false),
+            O::I32DivU | O::I64DivU => self.divide(false, false),
+            O::I32RemS | O::I64RemS => self.divide(true, true),
+            O::I32RemU | O::I64RemU => self.divide(false, true),
+            O::I32And | O::I64And => self.binary(|b, x, y| b.ins().band(x, y)),
+            O::I32Or | O::I64Or => self.binary(|b, x, y| b.ins().bor(x, y)),
+            O::I32Xor | O::I64Xor => self.binary(|b, x, y| b.ins().bxor(x, y)),
+            O::I32Shl | O::I64Shl => self.binary(|b, x, y| b.ins().ishl(x, y)),
+            O::I32ShrS | O::I64ShrS => self.binary(|b, x, y| b.ins().sshr(x, y)),
+            O::I32ShrU | O::I64ShrU => self.binary(|b, x, y| b.ins().ushr(x, y)),
+            O::I32Rotl | O::I64Rotl => self.binary(|b, x, y| b.ins().rotl(x, y)),
+            O::I32Rotr | O::I64Rotr => self.binary(|b, x, y| b.ins().rotr(x, y)),
+            O::F32Abs | O::F64Abs => self.unary(|b, a| b.ins().fabs(a)),
+            O::F32Neg | O::F64Neg => self.unary(|b, a| b.ins().fneg(a)),
+            O::F32Ceil | O::F64Ceil => self.unary(|b, a| b.ins().ceil(a)),
+            O::F32Floor | O::F64Floor => self.unary(|b, a| b.ins().floor(a)),
+            O::F32Trunc | O::F64Trunc => self.unary(|b, a| b.ins().trunc(a)),
+            O::F32Nearest | O::F64Nearest => self.unary(|b, a| b.ins().nearest(a)),
+            O::F32Sqrt | O::F64Sqrt => self.unary(|b, a| b.ins().sqrt(a)),
+            O::F32Add | O::F64Add => self.binary(|b, x, y| b.ins().fadd(x, y)),
+            O::F32Sub | O::F64Sub => self.binary(|b, x, y| b.ins().fsub(x, y)),
+            O::F32Mul | O::F64Mul => self.binary(|b, x, y| b.ins().fmul(x, y)),
+            O::F32Div | O::F64Div => self.binary(|b, x, y| b.ins().fdiv(x, y)),
+            O::F32Min | O::F64Min => self.binary(|b, x, y| b.ins().fmin(x, y)),
+            O::F32Max | O::F64Max => self.binary(|b, x, y| b.ins().fmax(x, y)),
+            O::F32Copysign | O::F64Copysign => self.binary(|b, x, y| b.ins().fcopysign(x, y)),
+            O::I32WrapI64 => self.unary(|b, a| b.ins().ireduce(I32, a)),
+            O::I64ExtendI32S => self.unary(|b, a| b.ins().sextend(I64, a)),
+            O::I64ExtendI32U => self.unary(|b, a| b.ins().uextend(I64, a)),
+            O::I32TruncF32S | O::I32TruncF64S => self.truncate(I32, true),
+            O::I32TruncF32U | O::I32TruncF64U => self.truncate(I32, false),
+            O::I64TruncF32S | O::I64TruncF64S => self.truncate(I64, true),
+            O::I64TruncF32U | O::I64TruncF64U => self.truncate(I64, false),
+            O::I32TruncSatF32S | O::I32TruncSatF64S => self.unary(|b, a| b.ins().fcvt_to_sint_sat(I32, a)),
+            O::I32TruncSatF32U | O::I32TruncSatF64U => self.unary(|b, a| b.ins().fcvt_to_uint_sat(I32, a)),
+            O::I64TruncSatF32S | O::I64TruncSatF64S => self.unary(|b, a| b.ins().fcvt_to_sint_sat(I64, a)),
+            O::I64TruncSatF32U | O::I64TruncSatF64U => self.unary(|b, a| b.ins().fcvt_to_uint_sat(I64, a)),
+            O::F32ConvertI32S | O::F32ConvertI64S => self.unary(|b, a| b.ins().fcvt_from_sint(F32, a)),
+            O::F32ConvertI32U | O::F32ConvertI64U => self.unary(|b, a| b.ins().fcvt_from_uint(F32, a)),
+            O::F64ConvertI32S | O::F64ConvertI64S => self.unary(|b, a| b.ins().fcvt_from_sint(F64, a)),
+            O::F64ConvertI32U | O::F64ConvertI64U => self.unary(|b, a| b.ins().fcvt_from_uint(F64, a)),
+            O::F32DemoteF64 => self.unary(|b, a| b.ins().fdemote(F32, a)),
+            O::F64PromoteF32 => self.unary(|b, a| b.ins().fpromote(F64, a)),
+            O::I32ReinterpretF32 => self.unary(|b, a| b.ins().bitcast(I32, MemFlagsData::new(), a)),
+            O::I64ReinterpretF64 => self.unary(|b, a| b.ins().bitcast(I64, MemFlagsData::new(), a)),
+            O::F32ReinterpretI32 => self.unary(|b, a| b.ins().bitcast(F32, MemFlagsData::new(), a)),
+            O::F64ReinterpretI64 => self.unary(|b, a| b.ins().bitcast(F64, MemFlagsData::new(), a)),
+            O::I32Extend8S => self.extend(I8, I32),
+            O::I32Extend16S => self.extend(I16, I32),
+            O::I64Extend8S => self.extend(I8, I64),
+            O::I64Extend16S => self.extend(I16, I64),
+            O::I64Extend32S => self.extend(I32, I64),
+            ref op => return Err(unsupported!("operator {op:?} is not supported")),
+        }
+        Ok(())
+    }
+}
+
+/// Builds the stub through which compiled code calls import `index`: it
+/// spills the arguments to a stack array, calls the runtime's `hostcall`
+/// and reads the results back from the same array.
+pub(crate) fn import_stub(
+    info: &ModuleInfo,
+    index: u32,
+    func: &mut Function,
+    fctx: &mut FunctionBuilderContext,
+    config: TargetFrontendConfig,
+) -> Result<(), CompileError> {
+    let ty = info.func_type(index).clone();
+    func.signature = signature(&ty)?;
+    func.name = cranelift_codegen::ir::UserFuncName::user(NS_FUNC, index);
+    let mut b = FunctionBuilder::new(func, fctx);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    b.seal_block(entry);
+    let params = b.block_params(entry).to_vec();
+    let vmctx = params[0];
+    let slots = ty.params().len().max(ty.results().len()).max(1) as u32;
+    let slot = b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, slots * 8, 3));
+    for (i, p) in params[1..].iter().enumerate() {
+        b.ins().stack_store(I64, *p, slot, i as i32 * 8);
+    }
+    let values = b.ins().stack_addr(I64, slot, 0);
+    let import = b.ins().iconst(I64, index as i64);
+    let mut sig = Signature::new(CallConv::SystemV);
+    sig.params.extend([AbiParam::new(I64), AbiParam::new(I64), AbiParam::new(I64)]);
+    sig.returns.push(AbiParam::new(I32));
+    let sig = b.import_signature(sig);
+    let table = b.ins().load(I64, MemFlagsData::trusted(), vmctx, offsets::LIBCALLS);
+    let target = b.ins().load(I64, MemFlagsData::trusted(), table, LibCall::Hostcall.offset());
+    let call = b.ins().call_indirect(sig, target, &[vmctx, import, values]);
+    let status = b.inst_results(call)[0];
+    let ok = b.create_block();
+    let failed = b.create_block();
+    b.ins().brif(status, failed, &[], ok, &[]);
+    b.switch_to_block(failed);
+    b.seal_block(failed);
+    let types: Vec<Type> = ty.results().iter().map(|r| ir_type(*r)).collect::<Result<_, _>>()?;
+    let zeros: Vec<Value> = types.iter().map(|t| zero(&mut b, *t)).collect();
+    b.ins().return_(&zeros);
+    b.switch_to_block(ok);
+    b.seal_block(ok);
+    let results: Vec<Value> = types.iter().enumerate().map(|(i, t)| b.ins().stack_load(I64, *t, slot, i as i32 * 8)).collect();
+    b.ins().return_(&results);
+    b.finalize(config);
+    Ok(())
+}
+
+/// Namespace of array-call entries in external names.
+pub(crate) const NS_ENTRY: u32 = 1;
+
+/// Builds the entry through which the runtime calls function `index`:
+/// `extern "sysv64" fn(vmctx, values: *mut u64)`, the parameters read from
+/// `values` and the results written back there (one slot each).
+pub(crate) fn array_entry(
+    info: &ModuleInfo,
+    index: u32,
+    func: &mut Function,
+    fctx: &mut FunctionBuilderContext,
+    config: TargetFrontendConfig,
+) -> Result<(), CompileError> {
+    let ty = info.func_type(index).clone();
+    let mut sig = Signature::new(CallConv::SystemV);
+    sig.params.extend([AbiParam::new(I64), AbiParam::new(I64)]);
+    func.signature = sig;
+    func.name = cranelift_codegen::ir::UserFuncName::user(NS_ENTRY, index);
+    let mut b = FunctionBuilder::new(func, fctx);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    b.seal_block(entry);
+    let (vmctx, values) = (b.block_params(entry)[0], b.block_params(entry)[1]);
+    let mut args = vec![vmctx];
+    for (i, p) in ty.params().iter().enumerate() {
+        args.push(b.ins().load(ir_type(*p)?, MemFlagsData::trusted(), values, i as i32 * 8));
+    }
+    let callee_sig = b.import_signature(signature(&ty)?);
+    let name = b.func.declare_imported_user_function(UserExternalName::new(NS_FUNC, index));
+    let callee = b.import_function(ExtFuncData {
+        name: ExternalName::user(name),
+        signature: callee_sig,
+        colocated: true,
+        patchable: false,
+    });
+    let call = b.ins().call(callee, &args);
+    let results = b.inst_results(call).to_vec();
+    for (i, r) in results.iter().enumerate() {
+        b.ins().store(MemFlagsData::trusted(), *r, values, i as i32 * 8);
+    }
+    b.ins().return_(&[]);
+    b.finalize(config);
+    Ok(())
+}
