@@ -43,6 +43,9 @@ pub fn features() -> WasmFeatures {
         | WasmFeatures::BULK_MEMORY
         | WasmFeatures::REFERENCE_TYPES
         | WasmFeatures::FLOATS
+        // Not a proposal: gates `externref` (the host never passes one; it
+        // is null or a value the module made).
+        | WasmFeatures::GC_TYPES
 }
 
 /// A constant initializer (globals, segment offsets, table elements).
