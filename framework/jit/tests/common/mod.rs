@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod diff;
+
 use cervus_jit::runtime::{Code, Host, Instance, Limits, Trap};
 use cervus_jit::vmctx::VmCtx;
 
