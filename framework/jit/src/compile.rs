@@ -99,7 +99,7 @@ impl Image {
             return Err(unsupported!("{what} needs a {frame}-byte stack frame; the limit is {MAX_FRAME}"));
         }
         self.max_frame = self.max_frame.max(frame);
-        while self.code.len() % 16 != 0 {
+        while !self.code.len().is_multiple_of(16) {
             self.code.push(INT3);
         }
         let start = self.code.len();
@@ -172,4 +172,3 @@ pub fn compile(wasm: &[u8]) -> Result<CompiledModule, CompileError> {
     }
     Ok(CompiledModule { info, code: image.code, funcs, entries, max_frame: image.max_frame })
 }
-

@@ -8,8 +8,8 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use wasmparser::{
-    CompositeInnerType, ConstExpr, DataKind, ElementItems, ElementKind, ExternalKind, FuncType, Operator,
-    Parser, Payload, RefType, TypeRef, ValType, ValidPayload, Validator, WasmFeatures,
+    CompositeInnerType, ConstExpr, DataKind, ElementItems, ElementKind, ExternalKind, FuncType, Operator, Parser,
+    Payload, RefType, TypeRef, ValType, ValidPayload, Validator, WasmFeatures,
 };
 
 /// Why a module cannot be compiled.
@@ -331,10 +331,7 @@ pub(crate) fn parse(wasm: &[u8]) -> Result<(ModuleInfo, Vec<Body<'_>>), CompileE
                         }
                         ElementItems::Expressions(ty, exprs) => {
                             check_ref(ty)?;
-                            exprs
-                                .into_iter()
-                                .map(|e| const_expr(&e?))
-                                .collect::<Result<Vec<_>, _>>()?
+                            exprs.into_iter().map(|e| const_expr(&e?)).collect::<Result<Vec<_>, _>>()?
                         }
                     };
                     let (active, declared) = match element.kind {

@@ -46,15 +46,19 @@ pub enum Trap {
     Host,
 }
 
+/// The host ended the call (it keeps the reason).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stopped;
+
 /// What compiled code asks of its embedder.
 pub trait Host {
     /// Import `import` is called: its arguments are in `values` (one slot
     /// each), its results go back there. `Err` ends the call.
-    fn hostcall(&mut self, memory: &mut [u8], import: u32, values: &mut [u64]) -> Result<(), ()>;
+    fn hostcall(&mut self, memory: &mut [u8], import: u32, values: &mut [u64]) -> Result<(), Stopped>;
 
     /// The fuel ran out (`left` is at most 0): the new amount, or `Err` to
     /// end the call.
-    fn out_of_fuel(&mut self, left: i64) -> Result<i64, ()>;
+    fn out_of_fuel(&mut self, left: i64) -> Result<i64, Stopped>;
 }
 
 /// Limits on what an instance may allocate.
@@ -190,7 +194,9 @@ impl Instance {
             if let Some(offset) = instance.info.data[i].active {
                 let offset = instance.constant(offset) as u32 as u64;
                 let n = instance.info.data[i].bytes.len() as u64;
-                instance.init_memory(i, offset, 0, n).map_err(|_| unsupported!("data segment {i} does not fit memory"))?;
+                instance
+                    .init_memory(i, offset, 0, n)
+                    .map_err(|_| unsupported!("data segment {i} does not fit memory"))?;
                 instance.data_dropped[i] = true;
             }
         }
@@ -202,7 +208,8 @@ impl Instance {
         self.ctx.memory_base = self.memory.as_mut_ptr();
         self.ctx.memory_len = self.memory.len() as u64;
         self.ctx.globals = self.globals.as_mut_ptr();
-        self.table_descs = self.tables.iter_mut().map(|t| TableDesc { base: t.as_mut_ptr(), len: t.len() as u64 }).collect();
+        self.table_descs =
+            self.tables.iter_mut().map(|t| TableDesc { base: t.as_mut_ptr(), len: t.len() as u64 }).collect();
         self.ctx.tables = self.table_descs.as_mut_ptr();
         self.ctx.funcrefs = self.funcrefs.as_ptr();
     }
@@ -281,10 +288,11 @@ impl Instance {
         self.ctx.trap = 0;
         let this: *mut Instance = self;
         self.ctx.host = this.cast();
+        // The runtime functions reach the instance only through `ctx.host`
+        // while compiled code runs; `self` is not used until it returns.
         // SAFETY: `entry` is an array-call entry of this image for function
-        // `index`, `values` was checked to be long enough, and the context
-        // is this instance's, alive and pinned (boxed) for the call; the
-        // runtime functions reach the instance only through `ctx.host`.
+        // `index`, `values` is long enough (checked), the context is this
+        // instance's, alive and pinned (boxed) for the call.
         unsafe {
             let code = self.code.base().add(entry as usize);
             let ctx = ptr::addr_of_mut!((*this).ctx);
@@ -299,7 +307,8 @@ impl Instance {
         }
         match self.ctx.trap {
             0 => Ok(()),
-            code => Err(TrapKind::from_code(code).map_or(Trap::Host, |k| if k == TrapKind::Host { Trap::Host } else { Trap::Wasm(k) })),
+            code => Err(TrapKind::from_code(code)
+                .map_or(Trap::Host, |k| if k == TrapKind::Host { Trap::Host } else { Trap::Wasm(k) })),
         }
     }
 
@@ -404,7 +413,7 @@ unsafe extern "C" fn hostcall(vmctx: *mut VmCtx, index: u64, values: *mut u64) -
     // SAFETY: `host` lives for the whole call (see `Instance::call`).
     match unsafe { (*host).hostcall(&mut instance.memory, index as u32, values) } {
         Ok(()) => 0,
-        Err(()) => trap(instance, TrapKind::Host),
+        Err(Stopped) => trap(instance, TrapKind::Host),
     }
 }
 
@@ -418,7 +427,7 @@ unsafe extern "C" fn out_of_fuel(vmctx: *mut VmCtx) -> u32 {
             instance.ctx.fuel = fuel;
             0
         }
-        Err(()) => trap(instance, TrapKind::Host),
+        Err(Stopped) => trap(instance, TrapKind::Host),
     }
 }
 
@@ -487,22 +496,30 @@ unsafe extern "C" fn table_fill(vmctx: *mut VmCtx, table: u64, dst: u64, value: 
     status(instance, result)
 }
 
-unsafe extern "C" fn table_copy(vmctx: *mut VmCtx, dst_table: u64, src_table: u64, dst: u64, src: u64, len: u64) -> u32 {
+unsafe extern "C" fn table_copy(
+    vmctx: *mut VmCtx,
+    dst_table: u64,
+    src_table: u64,
+    dst: u64,
+    src: u64,
+    len: u64,
+) -> u32 {
     // SAFETY: called by compiled code with its context.
     let instance = unsafe { instance(vmctx) };
     let (dt, st) = (dst_table as usize, src_table as usize);
-    let result = match (range(src, len, instance.tables[st].len() as u64), range(dst, len, instance.tables[dt].len() as u64)) {
-        (Some(s), Some(d)) => {
-            if dt == st {
-                instance.tables[dt].copy_within(s, d.start);
-            } else {
-                let items: Vec<u64> = instance.tables[st][s].to_vec();
-                instance.tables[dt][d].copy_from_slice(&items);
+    let result =
+        match (range(src, len, instance.tables[st].len() as u64), range(dst, len, instance.tables[dt].len() as u64)) {
+            (Some(s), Some(d)) => {
+                if dt == st {
+                    instance.tables[dt].copy_within(s, d.start);
+                } else {
+                    let items: Vec<u64> = instance.tables[st][s].to_vec();
+                    instance.tables[dt][d].copy_from_slice(&items);
+                }
+                Ok(())
             }
-            Ok(())
-        }
-        _ => Err(TrapKind::TableOutOfBounds),
-    };
+            _ => Err(TrapKind::TableOutOfBounds),
+        };
     status(instance, result)
 }
 

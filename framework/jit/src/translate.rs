@@ -29,9 +29,8 @@ use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::immediates::{Ieee32, Ieee64};
 use cranelift_codegen::ir::types::{F32, F64, I8, I16, I32, I64};
 use cranelift_codegen::ir::{
-    AbiParam, AliasRegion, AliasRegionData, Block, BlockArg, ExtFuncData, ExternalName, FuncRef, Function,
-    InstBuilder, MemFlagsData, SigRef, Signature, StackSlotData, StackSlotKind, Type,
-    UserExternalName, Value,
+    AbiParam, AliasRegion, AliasRegionData, Block, BlockArg, ExtFuncData, ExternalName, FuncRef, Function, InstBuilder,
+    MemFlagsData, SigRef, Signature, StackSlotData, StackSlotKind, Type, UserExternalName, Value,
 };
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
@@ -675,11 +674,7 @@ impl<'a, 'f> Translator<'a, 'f> {
         } else {
             (self.b.ins().f64const(lo), self.b.ins().f64const(hi))
         };
-        let below = self.b.ins().fcmp(
-            if lo_exclusive { FloatCC::LessThanOrEqual } else { FloatCC::LessThan },
-            x,
-            lo,
-        );
+        let below = self.b.ins().fcmp(if lo_exclusive { FloatCC::LessThanOrEqual } else { FloatCC::LessThan }, x, lo);
         let above = self.b.ins().fcmp(FloatCC::GreaterThanOrEqual, x, hi);
         let outside = self.b.ins().bor(below, above);
         self.trap_if(outside, TrapKind::IntegerOverflow);
@@ -970,8 +965,12 @@ impl<'a, 'f> Translator<'a, 'f> {
             O::TableSize { table } => {
                 let tables = self.vm_load(I64, offsets::TABLES);
                 let flags = self.vm_flags();
-                let len =
-                    self.b.ins().load(I64, flags, tables, table as i32 * offsets::TABLE_SIZE as i32 + offsets::TABLE_LEN);
+                let len = self.b.ins().load(
+                    I64,
+                    flags,
+                    tables,
+                    table as i32 * offsets::TABLE_SIZE as i32 + offsets::TABLE_LEN,
+                );
                 let len = self.b.ins().ireduce(I32, len);
                 self.push(len);
             }
@@ -991,14 +990,24 @@ impl<'a, 'f> Translator<'a, 'f> {
             }
             O::TableCopy { dst_table, src_table } => {
                 let (dst, src, len) = self.pop3();
-                let args =
-                    [self.const64(dst_table as u64), self.const64(src_table as u64), self.u64(dst), self.u64(src), self.u64(len)];
+                let args = [
+                    self.const64(dst_table as u64),
+                    self.const64(src_table as u64),
+                    self.u64(dst),
+                    self.u64(src),
+                    self.u64(len),
+                ];
                 self.libcall_checked(LibCall::TableCopy, &args);
             }
             O::TableInit { elem_index, table } => {
                 let (dst, src, len) = self.pop3();
-                let args =
-                    [self.const64(table as u64), self.const64(elem_index as u64), self.u64(dst), self.u64(src), self.u64(len)];
+                let args = [
+                    self.const64(table as u64),
+                    self.const64(elem_index as u64),
+                    self.u64(dst),
+                    self.u64(src),
+                    self.u64(len),
+                ];
                 self.libcall_checked(LibCall::TableInit, &args);
             }
             O::ElemDrop { elem_index } => {
@@ -1167,7 +1176,8 @@ pub(crate) fn import_stub(
     b.ins().return_(&zeros);
     b.switch_to_block(ok);
     b.seal_block(ok);
-    let results: Vec<Value> = types.iter().enumerate().map(|(i, t)| b.ins().stack_load(I64, *t, slot, i as i32 * 8)).collect();
+    let results: Vec<Value> =
+        types.iter().enumerate().map(|(i, t)| b.ins().stack_load(I64, *t, slot, i as i32 * 8)).collect();
     b.ins().return_(&results);
     b.finalize(config);
     Ok(())

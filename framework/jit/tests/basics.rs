@@ -5,7 +5,7 @@
 
 mod common;
 
-use cervus_jit::runtime::Trap;
+use cervus_jit::runtime::{Stopped, Trap};
 use cervus_jit::vmctx::TrapKind;
 use common::*;
 
@@ -72,7 +72,10 @@ fn arithmetic_traps() {
             (func (export "unreachable") unreachable))"#,
     );
     assert_eq!(call(&mut m, "div", &[7, 0]), Err(Trap::Wasm(TrapKind::IntegerDivisionByZero)));
-    assert_eq!(call(&mut m, "div", &[i32::MIN as u32 as u64, u32::MAX as u64]), Err(Trap::Wasm(TrapKind::IntegerOverflow)));
+    assert_eq!(
+        call(&mut m, "div", &[i32::MIN as u32 as u64, u32::MAX as u64]),
+        Err(Trap::Wasm(TrapKind::IntegerOverflow))
+    );
     assert_eq!(call(&mut m, "div", &[(-7i32) as u32 as u64, 2]).unwrap(), [(-3i32) as u32 as u64]);
     assert_eq!(call(&mut m, "rem", &[i64::MIN as u64, u64::MAX]).unwrap(), [0]);
     assert_eq!(call(&mut m, "trunc", &[(-2147483648.9f64).to_bits()]).unwrap(), [i32::MIN as u32 as u64]);
@@ -117,12 +120,12 @@ fn busy_loops_run_out_of_fuel_and_recursion_hits_the_stack_limit() {
     );
     struct Stop(u32);
     impl cervus_jit::runtime::Host for Stop {
-        fn hostcall(&mut self, _: &mut [u8], _: u32, _: &mut [u64]) -> Result<(), ()> {
-            Err(())
+        fn hostcall(&mut self, _: &mut [u8], _: u32, _: &mut [u64]) -> Result<(), Stopped> {
+            Err(Stopped)
         }
-        fn out_of_fuel(&mut self, _: i64) -> Result<i64, ()> {
+        fn out_of_fuel(&mut self, _: i64) -> Result<i64, Stopped> {
             self.0 += 1;
-            if self.0 == 100 { Err(()) } else { Ok(10_000) }
+            if self.0 == 100 { Err(Stopped) } else { Ok(10_000) }
         }
     }
     let spin = m.export("spin").unwrap();

@@ -41,7 +41,9 @@ fn jit_matches_the_interpreter_on_generated_modules() {
             let (mut modules, mut stats) = (0, Stats::default());
             for seed in 0..count {
                 let Some(wasm) = generate(seed, &config) else { continue };
-                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| compare(&engine, &wasm, seed, &mut stats)));
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    compare(&engine, &wasm, seed, &mut stats)
+                }));
                 match result {
                     Ok(()) => {}
                     Err(e) => {

@@ -6,7 +6,7 @@
 //! or the same trap, and at the end the globals and memory are the same.
 
 use super::{LIMITS, MmapCode, stack_limit};
-use cervus_jit::runtime::{Host, Instance, Trap};
+use cervus_jit::runtime::{Host, Instance, Stopped, Trap};
 use cervus_jit::vmctx::TrapKind;
 use wasmi::{Engine, Linker, Module, Store, Val, ValType};
 
@@ -104,10 +104,10 @@ fn arg(ty: &ValType, raw: u64) -> Val {
 struct Unlimited;
 
 impl Host for Unlimited {
-    fn hostcall(&mut self, _: &mut [u8], _: u32, _: &mut [u64]) -> Result<(), ()> {
-        Err(())
+    fn hostcall(&mut self, _: &mut [u8], _: u32, _: &mut [u64]) -> Result<(), Stopped> {
+        Err(Stopped)
     }
-    fn out_of_fuel(&mut self, _: i64) -> Result<i64, ()> {
+    fn out_of_fuel(&mut self, _: i64) -> Result<i64, Stopped> {
         Ok(1 << 40)
     }
 }
@@ -169,7 +169,7 @@ pub fn compare(engine: &Engine, wasm: &[u8], seed: u64, stats: &mut Stats) {
     for export in module.exports() {
         let Some(func) = reference.get_func(&store, export.name()) else { continue };
         let ty = func.ty(&store);
-        let raw: Vec<u64> = ty.params().iter().map(|_| next() % 7 * 0x1_0000_0001 ^ next() >> 40).collect();
+        let raw: Vec<u64> = ty.params().iter().map(|_| (next() % 7 * 0x1_0000_0001) ^ (next() >> 40)).collect();
         let args: Vec<Val> = ty.params().iter().zip(&raw).map(|(t, r)| arg(t, *r)).collect();
         let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for_ty(*t)).collect();
         let expected = match func.call(&mut store, &args, &mut results) {
@@ -187,7 +187,8 @@ pub fn compare(engine: &Engine, wasm: &[u8], seed: u64, stats: &mut Stats) {
         }
         let got = match jit.call(index, &mut values, &mut Unlimited, 1 << 40, limit) {
             Ok(()) => {
-                let refs: Vec<bool> = ty.results().iter().map(|t| matches!(t, ValType::FuncRef | ValType::ExternRef)).collect();
+                let refs: Vec<bool> =
+                    ty.results().iter().map(|t| matches!(t, ValType::FuncRef | ValType::ExternRef)).collect();
                 Outcome::Values(
                     values[..ty.results().len()]
                         .iter()
@@ -228,4 +229,3 @@ fn compare_state(store: &Store<wasmi::StoreLimits>, reference: &wasmi::Instance,
         }
     }
 }
-

@@ -7,7 +7,7 @@
 
 pub mod diff;
 
-use cervus_jit::runtime::{Code, Host, Instance, Limits, Trap};
+use cervus_jit::runtime::{Code, Host, Instance, Limits, Stopped, Trap};
 use cervus_jit::vmctx::VmCtx;
 
 /// Code in an anonymous mapping: written while read-write, then switched
@@ -69,11 +69,11 @@ pub struct NoHost {
 }
 
 impl Host for NoHost {
-    fn hostcall(&mut self, _memory: &mut [u8], _import: u32, _values: &mut [u64]) -> Result<(), ()> {
-        Err(())
+    fn hostcall(&mut self, _memory: &mut [u8], _import: u32, _values: &mut [u64]) -> Result<(), Stopped> {
+        Err(Stopped)
     }
 
-    fn out_of_fuel(&mut self, _left: i64) -> Result<i64, ()> {
+    fn out_of_fuel(&mut self, _left: i64) -> Result<i64, Stopped> {
         self.refills += 1;
         Ok(1000)
     }
