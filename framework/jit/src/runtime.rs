@@ -16,7 +16,7 @@ use core::ptr;
 use crate::compile::CompiledModule;
 use crate::module::{Const, ModuleInfo, unsupported};
 use crate::vmctx::{FuncRef, LibCalls, TableDesc, TrapKind, VmCtx};
-use crate::{CompileError, ExportKind};
+use crate::CompileError;
 
 /// Bytes in a wasm page.
 pub const PAGE: u64 = 65536;
@@ -258,7 +258,7 @@ impl Instance {
 
     /// The index of exported function `name`.
     pub fn export(&self, name: &str) -> Option<u32> {
-        self.info.exports.iter().find(|e| e.kind == ExportKind::Func && e.name == name).map(|e| e.index)
+        self.info.exported_func(name)
     }
 
     /// Calls function `index` (exported, or the start function): its
