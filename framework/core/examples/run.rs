@@ -1,25 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Runs a wasm file with the portable core on the host, for development:
-//! `cargo run -p cervus-core --features std --example run -- [--dir HOST::GUEST]... FILE.wasm [ARGS...]`.
+//! `cargo run -p cervus-core --features std --example run -- [--engine interp|jit] [--dir HOST::GUEST]... FILE.wasm [ARGS...]`.
 //! Output goes to this process's stdout/stderr, as in the kernel.
 
 use cervus_core::std_platform::StdPlatform;
 use cervus_core::{Caller, Config, Runtime};
 use cervus_hostcalls::device::MAX_REPLY_LEN;
 use cervus_hostcalls::protocol::{
-    Limits, MAX_ARGS, Preopen, Reply, Request, RunRequest, decode_reply, encode_request, request_size_bound,
+    EngineKind, Limits, MAX_ARGS, Preopen, Reply, Request, RunRequest, decode_reply, encode_request, request_size_bound,
 };
 
 fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let mut dirs = Vec::new();
-    while args.first().is_some_and(|a| a == "--dir") && args.len() > 1 {
-        dirs.push(args.remove(1));
-        args.remove(0);
+    let mut engine = EngineKind::Interp;
+    while args.first().is_some_and(|a| a == "--dir" || a == "--engine") && args.len() > 1 {
+        let value = args.remove(1);
+        if args.remove(0) == "--dir" {
+            dirs.push(value);
+        } else {
+            engine = if value == "jit" { EngineKind::Jit } else { EngineKind::Interp };
+        }
     }
     let Some(path) = args.first() else {
-        eprintln!("usage: run [--dir HOST[::GUEST]]... FILE.wasm [ARGS...]");
+        eprintln!("usage: run [--engine interp|jit] [--dir HOST[::GUEST]]... FILE.wasm [ARGS...]");
         std::process::exit(2);
     };
     let wasm = std::fs::read(path).expect("cannot read the wasm file");
@@ -37,6 +42,7 @@ fn main() {
     let runtime = Runtime::new(platform, config).expect("runtime");
     let env: Vec<String> = std::env::vars().map(|(k, v)| format!("{k}={v}")).collect();
     let mut run = RunRequest::new("host", &wasm);
+    run.engine = engine;
     run.args = heapless::Vec::from_iter(args.iter().map(String::as_str).take(MAX_ARGS));
     run.env = heapless::Vec::from_iter(env.iter().map(String::as_str).take(64));
     for d in &dirs {

@@ -39,17 +39,65 @@ pub(crate) enum Ended {
     Budget(u64),
 }
 
-/// Publishes the instance's counters for `cvctl ps`.
-fn account(store: &Store<HostState>, instance: &Instance, fuel: u64, cpu_ns: u64) {
-    let control = &store.data().control;
-    control.fuel_used.fetch_add(fuel, Ordering::Relaxed);
-    control.cpu_ns.fetch_add(cpu_ns, Ordering::Relaxed);
-    if let Some(memory) = instance.get_memory(store, "memory") {
-        control.memory_bytes.store(memory.data_size(store) as u64, Ordering::Relaxed);
+/// The bookkeeping between slices, the same for both engines: counters,
+/// stops, budget, yielding.
+pub(crate) struct Slices {
+    policy: Policy,
+    /// Fuel given for the current slice.
+    pub(crate) given: u64,
+    /// Fuel used by the slices that ended.
+    pub(crate) fuel_used: u64,
+    /// Slices started.
+    pub(crate) slices: u64,
+    started: u64,
+}
+
+impl Slices {
+    /// Starts the first slice.
+    pub(crate) fn start(state: &HostState, policy: Policy) -> Self {
+        Slices { policy, given: policy.slice, fuel_used: 0, slices: 1, started: state.platform.now(Clock::ThreadCpu) }
+    }
+
+    /// Ends the current slice, in which `left` of the fuel given is left,
+    /// and publishes the counters (with the memory's size in bytes).
+    pub(crate) fn end(&mut self, state: &HostState, left: u64, memory_bytes: Option<u64>) {
+        let used = self.given.saturating_sub(left);
+        self.fuel_used += used;
+        let cpu = state.platform.now(Clock::ThreadCpu).saturating_sub(self.started);
+        let control = &state.control;
+        control.fuel_used.fetch_add(used, Ordering::Relaxed);
+        control.cpu_ns.fetch_add(cpu, Ordering::Relaxed);
+        if let Some(bytes) = memory_bytes {
+            control.memory_bytes.store(bytes, Ordering::Relaxed);
+        }
+    }
+
+    /// After [`Slices::end`] for a slice that ran out of fuel: stops the
+    /// call (a kill, a signal, the budget), or yields the CPU and starts the
+    /// next slice with at least `required` fuel, which it returns.
+    #[expect(clippy::result_large_err, reason = "once per slice, never stored")]
+    pub(crate) fn next(&mut self, state: &HostState, required: u64) -> Result<u64, Ended> {
+        if self.policy.stoppable {
+            if let Some(by_uid) = state.control.kill_requested() {
+                return Err(Ended::Stopped(Outcome::Killed { by_uid }));
+            }
+            if state.platform.interrupted() {
+                return Err(Ended::Stopped(Outcome::Interrupted));
+            }
+        }
+        if self.policy.budget.is_some_and(|b| self.fuel_used >= b) {
+            return Err(Ended::Budget(self.fuel_used));
+        }
+        state.platform.yield_now();
+        self.slices += 1;
+        self.given = self.policy.slice.max(required);
+        self.started = state.platform.now(Clock::ThreadCpu);
+        Ok(self.given)
     }
 }
 
-/// Calls `func` under `policy`; returns how it ended and the fuel it used.
+/// Calls `func` under `policy`; returns how it ended, the fuel it used and
+/// the number of slices.
 pub(crate) fn execute(
     store: &mut Store<HostState>,
     instance: &Instance,
@@ -58,44 +106,26 @@ pub(crate) fn execute(
     results: &mut [Val],
     policy: Policy,
 ) -> (Ended, u64, u64) {
-    let platform = store.data().platform;
-    let mut fuel_used = 0u64;
-    let mut slices = 1u64;
-    let mut given = policy.slice;
+    let mut slices = Slices::start(store.data(), policy);
     // Cannot fail: fuel metering is enabled for every engine.
-    let _ = store.set_fuel(given);
-    let mut started = platform.now(Clock::ThreadCpu);
+    let _ = store.set_fuel(slices.given);
     let mut call = func.call_resumable(&mut *store, params, results);
     let ended = loop {
-        let used = given.saturating_sub(store.get_fuel().unwrap_or(0));
-        fuel_used += used;
-        let cpu = platform.now(Clock::ThreadCpu).saturating_sub(started);
-        account(store, instance, used, cpu);
+        let memory = instance.get_memory(&*store, "memory").map(|m| m.data_size(&*store) as u64);
+        slices.end(store.data(), store.get_fuel().unwrap_or(0), memory);
         match call {
             Ok(ResumableCall::Finished) => break Ended::Returned,
-            Ok(ResumableCall::OutOfFuel(paused)) => {
-                if policy.stoppable {
-                    if let Some(by_uid) = store.data().control.kill_requested() {
-                        break Ended::Stopped(Outcome::Killed { by_uid });
-                    }
-                    if platform.interrupted() {
-                        break Ended::Stopped(Outcome::Interrupted);
-                    }
+            Ok(ResumableCall::OutOfFuel(paused)) => match slices.next(store.data(), paused.required_fuel()) {
+                Ok(fuel) => {
+                    let _ = store.set_fuel(fuel);
+                    call = paused.resume(&mut *store, results);
                 }
-                if policy.budget.is_some_and(|b| fuel_used >= b) {
-                    break Ended::Budget(fuel_used);
-                }
-                platform.yield_now();
-                slices += 1;
-                given = policy.slice.max(paused.required_fuel());
-                let _ = store.set_fuel(given);
-                started = platform.now(Clock::ThreadCpu);
-                call = paused.resume(&mut *store, results);
-            }
+                Err(ended) => break ended,
+            },
             // Host errors of plain hostcalls end the call: exits and faults.
             Ok(ResumableCall::HostTrap(paused)) => break Ended::Stopped(trap::outcome(paused.host_error())),
             Err(e) => break Ended::Stopped(trap::outcome(&e)),
         }
     };
-    (ended, fuel_used, slices)
+    (ended, slices.fuel_used, slices.slices)
 }

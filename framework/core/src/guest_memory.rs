@@ -9,8 +9,8 @@
 use alloc::vec::Vec;
 use cervus_hostcalls::Errno;
 use core::ops::Range;
-use wasmi::{AsContext, Caller, Extern, Memory};
 
+use crate::guest::Caller;
 use crate::instance::HostState;
 
 /// An unchecked (pointer, length) pair from a guest.
@@ -53,21 +53,15 @@ pub fn write(memory: &mut [u8], claim: Claim) -> Result<&mut [u8], Errno> {
     Ok(&mut memory[range])
 }
 
-/// The calling instance's exported linear memory, named `memory`.
-pub fn exported_memory<T>(caller: &Caller<'_, T>) -> Result<Memory, Errno> {
-    caller.get_export("memory").and_then(Extern::into_memory).ok_or(Errno::BadPointer)
-}
-
 /// Lends the bytes of a claim in the caller's memory to `f`.
-pub fn with_bytes<T, R>(caller: &Caller<'_, T>, claim: Claim, f: impl FnOnce(&[u8]) -> R) -> Result<R, Errno> {
-    let memory = exported_memory(caller)?;
-    let data = memory.data(caller.as_context());
-    Ok(f(read(data, claim)?))
+pub(crate) fn with_bytes<R>(caller: &Caller<'_>, claim: Claim, f: impl FnOnce(&[u8]) -> R) -> Result<R, Errno> {
+    let memory = caller.memory().ok_or(Errno::BadPointer)?;
+    Ok(f(read(memory, claim)?))
 }
 
 /// Copies the bytes of a claim out of the caller's memory; claims longer
 /// than `max` are `InvalidArgument`.
-pub fn copy_out<T>(caller: &Caller<'_, T>, claim: Claim, max: usize) -> Result<Vec<u8>, Errno> {
+pub(crate) fn copy_out(caller: &Caller<'_>, claim: Claim, max: usize) -> Result<Vec<u8>, Errno> {
     if usize::try_from(claim.len).is_ok_and(|l| l > max) {
         return Err(Errno::InvalidArgument);
     }
@@ -75,17 +69,16 @@ pub fn copy_out<T>(caller: &Caller<'_, T>, claim: Claim, max: usize) -> Result<V
 }
 
 /// Writes `bytes` at `ptr` in the caller's memory.
-pub fn write_bytes<T>(caller: &mut Caller<'_, T>, ptr: i32, bytes: &[u8]) -> Result<(), Errno> {
-    let memory = exported_memory(caller)?;
+pub(crate) fn write_bytes(caller: &mut Caller<'_>, ptr: i32, bytes: &[u8]) -> Result<(), Errno> {
     let len = i32::try_from(bytes.len()).map_err(|_| Errno::InvalidArgument)?;
-    write(memory.data_mut(caller), Claim::new(ptr, len))?.copy_from_slice(bytes);
+    let (memory, _) = memory_and_state(caller)?;
+    write(memory, Claim::new(ptr, len))?.copy_from_slice(bytes);
     Ok(())
 }
 
 /// The caller's memory and host state, borrowed together.
-pub fn memory_and_state<'a>(caller: &'a mut Caller<'_, HostState>) -> Result<(&'a mut [u8], &'a mut HostState), Errno> {
-    let memory = exported_memory(caller)?;
-    Ok(memory.data_and_store_mut(caller))
+pub(crate) fn memory_and_state<'a>(caller: &'a mut Caller<'_>) -> Result<(&'a mut [u8], &'a mut HostState), Errno> {
+    caller.memory_and_state().ok_or(Errno::BadPointer)
 }
 
 #[cfg(test)]

@@ -27,12 +27,15 @@ pub mod driver;
 mod exec;
 #[cfg(feature = "std")]
 pub mod fake_edu;
+mod guest;
 pub mod guest_memory;
 pub mod hostcalls;
 pub mod instance;
 pub mod instrument;
 pub mod ipc;
+mod jit;
 pub mod platform;
+mod program;
 pub mod registry;
 pub mod run;
 pub mod runtime;

@@ -8,6 +8,7 @@
 //! are its file descriptors 0-2, and a signal pending for it interrupts
 //! blocking calls. The host-side tests implement the same trait over `std`.
 
+use alloc::boxed::Box;
 use core::fmt;
 
 use crate::registry::InstanceId;
@@ -335,4 +336,14 @@ pub trait Platform: Sync {
 
     /// Device access, for drivers.
     fn devices(&self) -> &dyn crate::driver::Devices;
+
+    /// Makes a JIT code image executable, never writable through the same
+    /// mapping; `floats` says it uses SSE registers. Freed when dropped.
+    fn load_code(&self, image: &[u8], floats: bool) -> Result<Box<dyn cervus_jit::runtime::Code>, SysError>;
+
+    /// The lowest stack address JIT-compiled code may start a function at,
+    /// for a call made by the calling task now: what lies below is left to
+    /// the function's frame (at most [`cervus_jit::MAX_FRAME`]) and to the
+    /// hostcalls it makes.
+    fn jit_stack_limit(&self) -> u64;
 }

@@ -9,6 +9,7 @@
 //! to exercise the core; the kernel does the real thing with
 //! `LOOKUP_BENEATH`.
 
+use std::boxed::Box;
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -397,5 +398,17 @@ impl Platform for StdPlatform {
 
     fn devices(&self) -> &dyn crate::driver::Devices {
         &self.edu
+    }
+
+    fn load_code(&self, image: &[u8], _floats: bool) -> Result<Box<dyn cervus_jit::runtime::Code>, SysError> {
+        let code = cervus_jit::user::MmapCode::new(image).ok_or(SysError::ENOMEM)?;
+        Ok(Box::new(code))
+    }
+
+    fn jit_stack_limit(&self) -> u64 {
+        // Test threads have 2 MiB stacks; leave compiled code 256 KiB of
+        // its own and the rest to hostcalls and the harness.
+        let here = 0u8;
+        (core::hint::black_box(&here) as *const u8 as u64).saturating_sub(256 * 1024)
     }
 }

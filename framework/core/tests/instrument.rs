@@ -5,6 +5,9 @@
 
 mod common;
 
+/// The engine `common` runs instances on.
+pub const ENGINE: cervus_hostcalls::protocol::EngineKind = cervus_hostcalls::protocol::EngineKind::Interp;
+
 use arbitrary::Unstructured;
 use cervus_core::instrument::{CURRENT_FUNCTION, function_name, instrument};
 use cervus_hostcalls::protocol::{Outcome, Reply, TrapCode};

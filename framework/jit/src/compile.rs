@@ -84,11 +84,18 @@ struct Image {
     code: Vec<u8>,
     fixups: Vec<Fixup>,
     max_frame: u32,
+    /// Whether any function computes with a float value.
+    floats: bool,
 }
 
 impl Image {
     /// Compiles `ctx.func` and appends it; returns its offset.
     fn emit(&mut self, ctx: &mut Context, isa: &dyn TargetIsa, what: &str) -> Result<u32, CompileError> {
+        // Float values are what puts code in SSE registers: a function
+        // without any never touches FPU state (integer code on x86-64 uses
+        // only general-purpose registers).
+        let dfg = &ctx.func.dfg;
+        self.floats |= dfg.values().any(|v| dfg.value_type(v).is_float());
         let compiled = ctx
             .compile(isa, &mut ControlPlane::default())
             .map_err(|e| unsupported!("{what}: code generation failed: {:?}", e.inner))?;
@@ -133,7 +140,7 @@ pub fn compile(wasm: &[u8]) -> Result<CompiledModule, CompileError> {
     let config = isa.frontend_config();
     let mut ctx = Context::new();
     let mut fctx = FunctionBuilderContext::new();
-    let mut image = Image { code: Vec::new(), fixups: Vec::new(), max_frame: 0 };
+    let mut image = Image { code: Vec::new(), fixups: Vec::new(), max_frame: 0, floats: false };
     let mut funcs = Vec::with_capacity(info.funcs.len());
 
     for index in 0..info.num_imports() {
@@ -170,5 +177,7 @@ pub fn compile(wasm: &[u8]) -> Result<CompiledModule, CompileError> {
         let value = i32::try_from(value).map_err(|_| unsupported!("module too large"))?;
         image.code[fixup.at..fixup.at + 4].copy_from_slice(&value.to_le_bytes());
     }
+    let mut info = info;
+    info.uses_floats |= image.floats;
     Ok(CompiledModule { info, code: image.code, funcs, entries, max_frame: image.max_frame })
 }

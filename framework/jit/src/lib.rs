@@ -12,11 +12,15 @@
 #![no_std]
 
 extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
 
 mod compile;
 mod module;
 pub mod runtime;
 mod translate;
+#[cfg(feature = "std")]
+pub mod user;
 pub mod vmctx;
 
 pub use compile::{CompiledModule, MAX_FRAME, compile};

@@ -170,8 +170,9 @@ pub struct ModuleInfo {
     pub exports: Vec<Export>,
     /// The start function.
     pub start: Option<u32>,
-    /// Whether any function or global uses `f32`/`f64` (so that compiled
-    /// code needs the FPU).
+    /// Whether any type or global uses `f32`/`f64`, or (set by
+    /// [`crate::compile`]) any compiled function computes with a float
+    /// value: whether compiled code needs the FPU.
     pub uses_floats: bool,
 }
 

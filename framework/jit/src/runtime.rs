@@ -22,7 +22,7 @@ use crate::CompileError;
 pub const PAGE: u64 = 65536;
 
 /// A compiled module's code, made executable somewhere.
-pub trait Code {
+pub trait Code: Send {
     /// Address of the first byte of the image.
     fn base(&self) -> *const u8;
 
@@ -35,6 +35,15 @@ pub trait Code {
     /// instance of its module, `values` holds one slot per parameter and
     /// result of the entry's function.
     unsafe fn enter(&self, entry: *const u8, vmctx: *mut VmCtx, values: *mut u64);
+
+    /// Leaves the execution context [`Code::enter`] set up, before the
+    /// runtime does something that may sleep or allocate on behalf of
+    /// compiled code (a hostcall, a fuel yield, growing memory or a table).
+    /// The kernel ends its FPU section here. Default: nothing.
+    fn suspend(&self) {}
+
+    /// Re-enters the execution context after [`Code::suspend`].
+    fn resume(&self) {}
 }
 
 /// Why a call ended early.
@@ -88,6 +97,12 @@ pub struct Instance {
     host: Option<*mut dyn Host>,
 }
 
+// SAFETY: the raw pointers in an instance point into its own allocations
+// (memory, globals, tables, function references) or, during a call only, at
+// the caller's host; moving the instance to another thread moves all of
+// them with it. The code is `Send` by the trait's bound.
+unsafe impl Send for Instance {}
+
 static LIBCALLS: LibCalls = LibCalls {
     hostcall,
     out_of_fuel,
@@ -110,8 +125,9 @@ impl Instance {
     /// Instantiates `module`, whose code `code` holds: memory, globals,
     /// tables, then the active segments. The start function is not run
     /// (call [`Instance::start`]).
-    pub fn new(module: CompiledModule, code: Box<dyn Code>, limits: Limits) -> Result<Box<Instance>, InstantiateError> {
+    pub fn new(module: &CompiledModule, code: Box<dyn Code>, limits: Limits) -> Result<Box<Instance>, InstantiateError> {
         let CompiledModule { info, funcs, entries, .. } = module;
+        let (info, entries) = (info.clone(), entries.clone());
         let base = code.base();
         let funcrefs = funcs
             .iter()
@@ -410,8 +426,11 @@ unsafe extern "C" fn hostcall(vmctx: *mut VmCtx, index: u64, values: *mut u64) -
     let n = ty.params().len().max(ty.results().len()).max(1);
     // SAFETY: the import stub passes an array of at least `n` slots.
     let values = unsafe { core::slice::from_raw_parts_mut(values, n) };
+    instance.code.suspend();
     // SAFETY: `host` lives for the whole call (see `Instance::call`).
-    match unsafe { (*host).hostcall(&mut instance.memory, index as u32, values) } {
+    let result = unsafe { (*host).hostcall(&mut instance.memory, index as u32, values) };
+    instance.code.resume();
+    match result {
         Ok(()) => 0,
         Err(Stopped) => trap(instance, TrapKind::Host),
     }
@@ -421,8 +440,11 @@ unsafe extern "C" fn out_of_fuel(vmctx: *mut VmCtx) -> u32 {
     // SAFETY: called by compiled code with its context.
     let instance = unsafe { instance(vmctx) };
     let Some(host) = instance.host else { return trap(instance, TrapKind::Host) };
+    instance.code.suspend();
     // SAFETY: as in `hostcall`.
-    match unsafe { (*host).out_of_fuel(instance.ctx.fuel) } {
+    let result = unsafe { (*host).out_of_fuel(instance.ctx.fuel) };
+    instance.code.resume();
+    match result {
         Ok(fuel) => {
             instance.ctx.fuel = fuel;
             0
@@ -433,7 +455,11 @@ unsafe extern "C" fn out_of_fuel(vmctx: *mut VmCtx) -> u32 {
 
 unsafe extern "C" fn memory_grow(vmctx: *mut VmCtx, delta: u64) -> u64 {
     // SAFETY: called by compiled code with its context.
-    unsafe { instance(vmctx) }.grow_memory(delta)
+    let instance = unsafe { instance(vmctx) };
+    instance.code.suspend();
+    let old = instance.grow_memory(delta);
+    instance.code.resume();
+    old
 }
 
 unsafe extern "C" fn memory_fill(vmctx: *mut VmCtx, dst: u64, value: u64, len: u64) -> u32 {
@@ -479,7 +505,11 @@ unsafe extern "C" fn data_drop(vmctx: *mut VmCtx, segment: u64) -> u32 {
 
 unsafe extern "C" fn table_grow(vmctx: *mut VmCtx, table: u64, init: u64, delta: u64) -> u64 {
     // SAFETY: called by compiled code with its context.
-    unsafe { instance(vmctx) }.grow_table(table as usize, init, delta)
+    let instance = unsafe { instance(vmctx) };
+    instance.code.suspend();
+    let old = instance.grow_table(table as usize, init, delta);
+    instance.code.resume();
+    old
 }
 
 unsafe extern "C" fn table_fill(vmctx: *mut VmCtx, table: u64, dst: u64, value: u64, len: u64) -> u32 {
@@ -510,11 +540,14 @@ unsafe extern "C" fn table_copy(
     let result =
         match (range(src, len, instance.tables[st].len() as u64), range(dst, len, instance.tables[dt].len() as u64)) {
             (Some(s), Some(d)) => {
+                // No allocation here: compiled code may run in a section
+                // that must not sleep (see `Code::suspend`).
                 if dt == st {
                     instance.tables[dt].copy_within(s, d.start);
                 } else {
-                    let items: Vec<u64> = instance.tables[st][s].to_vec();
-                    instance.tables[dt][d].copy_from_slice(&items);
+                    let (lo, hi) = instance.tables.split_at_mut(dt.max(st));
+                    let (dst, src) = if dt < st { (&mut lo[dt], &hi[0]) } else { (&mut hi[0], &lo[st]) };
+                    dst[d].copy_from_slice(&src[s]);
                 }
                 Ok(())
             }

@@ -14,8 +14,8 @@ mod url;
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
+use crate::guest::Caller;
 use cervus_hostcalls::Errno;
-use wasmi::Caller;
 
 pub use resource::{Resource, Resources};
 use url::Url;
@@ -47,15 +47,15 @@ pub(crate) fn errno(e: SysError) -> Errno {
 type HostResult<T> = Result<T, wasmi::Error>;
 
 impl Host {
-    pub(crate) fn runtime_spec_major(_: &mut Caller<'_, HostState>) -> HostResult<i32> {
+    pub(crate) fn runtime_spec_major(_: &mut Caller<'_>) -> HostResult<i32> {
         Ok(0)
     }
 
-    pub(crate) fn runtime_spec_minor(_: &mut Caller<'_, HostState>) -> HostResult<i32> {
+    pub(crate) fn runtime_spec_minor(_: &mut Caller<'_>) -> HostResult<i32> {
         Ok(0)
     }
 
-    pub(crate) fn runtime_name(caller: &mut Caller<'_, HostState>, ptr: i32, len: i32) -> HostResult<i32> {
+    pub(crate) fn runtime_name(caller: &mut Caller<'_>, ptr: i32, len: i32) -> HostResult<i32> {
         if usize::try_from(len).map_or(true, |l| l < RUNTIME_NAME.len()) {
             return Ok(Errno::InvalidArgument.code());
         }
@@ -65,13 +65,13 @@ impl Host {
         })
     }
 
-    pub(crate) fn runtime_msleep(caller: &mut Caller<'_, HostState>, ms: i32) -> HostResult<()> {
+    pub(crate) fn runtime_msleep(caller: &mut Caller<'_>, ms: i32) -> HostResult<()> {
         let ns = u64::from(ms.max(0) as u32) * 1_000_000;
         caller.data().sleep(ns)?;
         Ok(())
     }
 
-    pub(crate) fn log_write(caller: &mut Caller<'_, HostState>, level: i32, ptr: i32, len: i32) -> HostResult<()> {
+    pub(crate) fn log_write(caller: &mut Caller<'_>, level: i32, ptr: i32, len: i32) -> HostResult<()> {
         let Ok(text) = guest_memory::copy_out(caller, Claim::new(ptr, len), 1024) else { return Ok(()) };
         let level = match level {
             1 => Level::Error,
@@ -84,7 +84,7 @@ impl Host {
     }
 
     pub(crate) fn env_get(
-        caller: &mut Caller<'_, HostState>,
+        caller: &mut Caller<'_>,
         key_ptr: i32,
         key_len: i32,
         value_ptr: i32,
@@ -109,16 +109,11 @@ impl Host {
         })
     }
 
-    pub(crate) fn startup_arg_len(caller: &mut Caller<'_, HostState>) -> HostResult<i32> {
+    pub(crate) fn startup_arg_len(caller: &mut Caller<'_>) -> HostResult<i32> {
         Ok(caller.data().args.len() as i32)
     }
 
-    pub(crate) fn startup_arg_at(
-        caller: &mut Caller<'_, HostState>,
-        index: i32,
-        ptr: i32,
-        len: i32,
-    ) -> HostResult<i32> {
+    pub(crate) fn startup_arg_at(caller: &mut Caller<'_>, index: i32, ptr: i32, len: i32) -> HostResult<i32> {
         let Some(arg) = usize::try_from(index).ok().and_then(|i| caller.data().args.get(i)).cloned() else {
             return Ok(Errno::InvalidArgument.code());
         };
@@ -130,7 +125,7 @@ impl Host {
         })
     }
 
-    pub(crate) fn resource_open(caller: &mut Caller<'_, HostState>, url_ptr: i32, url_len: i32) -> HostResult<i32> {
+    pub(crate) fn resource_open(caller: &mut Caller<'_>, url_ptr: i32, url_len: i32) -> HostResult<i32> {
         let url = match guest_memory::copy_out(caller, Claim::new(url_ptr, url_len), 4096) {
             Ok(u) => u,
             Err(e) => return Ok(e.code()),
@@ -149,7 +144,7 @@ impl Host {
         Ok(state.resources.insert(resource))
     }
 
-    pub(crate) fn resource_read(caller: &mut Caller<'_, HostState>, id: i32, ptr: i32, len: i32) -> HostResult<i32> {
+    pub(crate) fn resource_read(caller: &mut Caller<'_>, id: i32, ptr: i32, len: i32) -> HostResult<i32> {
         let (memory, state) = match guest_memory::memory_and_state(caller) {
             Ok(m) => m,
             Err(e) => return Ok(e.code()),
@@ -191,7 +186,7 @@ impl Host {
         }
     }
 
-    pub(crate) fn resource_write(caller: &mut Caller<'_, HostState>, id: i32, ptr: i32, len: i32) -> HostResult<i32> {
+    pub(crate) fn resource_write(caller: &mut Caller<'_>, id: i32, ptr: i32, len: i32) -> HostResult<i32> {
         let (memory, state) = match guest_memory::memory_and_state(caller) {
             Ok(m) => m,
             Err(e) => return Ok(e.code()),
@@ -229,7 +224,7 @@ impl Host {
         Ok(n.min(i32::MAX as usize) as i32)
     }
 
-    pub(crate) fn resource_close(caller: &mut Caller<'_, HostState>, id: i32) -> HostResult<()> {
+    pub(crate) fn resource_close(caller: &mut Caller<'_>, id: i32) -> HostResult<()> {
         let state = caller.data_mut();
         let Some(mut resource) = state.resources.remove(id) else {
             return Err(wasmi::Error::new(alloc::format!("resource_close: resource {id} is not open")));
@@ -240,7 +235,7 @@ impl Host {
         Ok(())
     }
 
-    pub(crate) fn resource_flush(caller: &mut Caller<'_, HostState>, id: i32) -> HostResult<i32> {
+    pub(crate) fn resource_flush(caller: &mut Caller<'_>, id: i32) -> HostResult<i32> {
         let state = caller.data_mut();
         let Some(resource) = state.resources.get_mut(id) else { return Ok(Errno::InvalidArgument.code()) };
         if let Some((prefix, line)) = resource.take_partial_line() {
@@ -249,27 +244,27 @@ impl Host {
         Ok(0)
     }
 
-    pub(crate) fn random_i32(caller: &mut Caller<'_, HostState>) -> HostResult<i32> {
+    pub(crate) fn random_i32(caller: &mut Caller<'_>) -> HostResult<i32> {
         let mut b = [0u8; 4];
         caller.data().platform.random(&mut b);
         Ok(i32::from_le_bytes(b))
     }
 
-    pub(crate) fn random_i64(caller: &mut Caller<'_, HostState>) -> HostResult<i64> {
+    pub(crate) fn random_i64(caller: &mut Caller<'_>) -> HostResult<i64> {
         let mut b = [0u8; 8];
         caller.data().platform.random(&mut b);
         Ok(i64::from_le_bytes(b))
     }
 
-    pub(crate) fn io_get_stdin(caller: &mut Caller<'_, HostState>) -> HostResult<i32> {
+    pub(crate) fn io_get_stdin(caller: &mut Caller<'_>) -> HostResult<i32> {
         Ok(open_stdio(caller.data_mut(), Stdio::Stdin))
     }
 
-    pub(crate) fn io_get_stdout(caller: &mut Caller<'_, HostState>) -> HostResult<i32> {
+    pub(crate) fn io_get_stdout(caller: &mut Caller<'_>) -> HostResult<i32> {
         Ok(open_stdio(caller.data_mut(), Stdio::Stdout))
     }
 
-    pub(crate) fn io_get_stderr(caller: &mut Caller<'_, HostState>) -> HostResult<i32> {
+    pub(crate) fn io_get_stderr(caller: &mut Caller<'_>) -> HostResult<i32> {
         Ok(open_stdio(caller.data_mut(), Stdio::Stderr))
     }
 }

@@ -7,9 +7,9 @@
 //! of the allowed widths), guest (pointer, length) claims, the DMA quota,
 //! and for configuration writes, that only the allowed command bits change.
 
+use crate::guest::Caller;
 use cervus_hostcalls::Errno;
 use cervus_hostcalls::driver::{COMMAND_WRITABLE, MAX_BATCH, MmioOp, PCI_COMMAND, PCI_CONFIG_SIZE};
-use wasmi::Caller;
 
 use super::state::{Cap, DriverState};
 use crate::guest_memory::{self, Claim};
@@ -46,7 +46,7 @@ pub(crate) fn sys(e: SysError) -> Errno {
 
 /// The driver part of the caller's state; drivers are the only instances
 /// linked against `cervus_drv`, so it is always there.
-pub(crate) fn driver<'a>(caller: &'a mut Caller<'_, HostState>) -> Result<&'a mut DriverState, Errno> {
+pub(crate) fn driver<'a>(caller: &'a mut Caller<'_>) -> Result<&'a mut DriverState, Errno> {
     caller.data_mut().driver.as_mut().ok_or(Errno::Unsupported)
 }
 
@@ -117,7 +117,7 @@ pub(crate) fn release_quarantine(state: &mut HostState) {
 }
 
 impl Host {
-    pub(crate) fn pci_config_read(caller: &mut Caller<'_, HostState>, offset: i32, width: i32) -> HostResult<i64> {
+    pub(crate) fn pci_config_read(caller: &mut Caller<'_>, offset: i32, width: i32) -> HostResult<i64> {
         let platform = caller.data().platform;
         let result = (|| {
             let d = driver(caller)?;
@@ -127,12 +127,7 @@ impl Host {
         Ok(result.map_or_else(|e| i64::from(e.code()), i64::from))
     }
 
-    pub(crate) fn pci_config_write(
-        caller: &mut Caller<'_, HostState>,
-        offset: i32,
-        width: i32,
-        value: i32,
-    ) -> HostResult<i32> {
+    pub(crate) fn pci_config_write(caller: &mut Caller<'_>, offset: i32, width: i32, value: i32) -> HostResult<i32> {
         let platform = caller.data().platform;
         let result = (|| {
             let d = driver(caller)?;
@@ -153,7 +148,7 @@ impl Host {
         }
     }
 
-    pub(crate) fn mmio_map(caller: &mut Caller<'_, HostState>, bar: i32) -> HostResult<i32> {
+    pub(crate) fn mmio_map(caller: &mut Caller<'_>, bar: i32) -> HostResult<i32> {
         let platform = caller.data().platform;
         let result = (|| {
             let d = driver(caller)?;
@@ -165,12 +160,12 @@ impl Host {
         Ok(result.map_or_else(code, |h| h.0))
     }
 
-    pub(crate) fn mmio_size(caller: &mut Caller<'_, HostState>, mmio: i32) -> HostResult<i64> {
+    pub(crate) fn mmio_size(caller: &mut Caller<'_>, mmio: i32) -> HostResult<i64> {
         Ok(driver(caller).and_then(|d| mmio_of(d, mmio)).map_or_else(|e| i64::from(e.code()), |(_, size)| size as i64))
     }
 
     pub(crate) fn mmio_read(
-        caller: &mut Caller<'_, HostState>,
+        caller: &mut Caller<'_>,
         mmio: i32,
         offset: i64,
         width: i32,
@@ -193,7 +188,7 @@ impl Host {
     }
 
     pub(crate) fn mmio_write(
-        caller: &mut Caller<'_, HostState>,
+        caller: &mut Caller<'_>,
         mmio: i32,
         offset: i64,
         width: i32,
@@ -210,12 +205,7 @@ impl Host {
         Ok(result.map_or_else(code, |()| 0))
     }
 
-    pub(crate) fn mmio_batch(
-        caller: &mut Caller<'_, HostState>,
-        mmio: i32,
-        ops_ptr: i32,
-        count: i32,
-    ) -> HostResult<i32> {
+    pub(crate) fn mmio_batch(caller: &mut Caller<'_>, mmio: i32, ops_ptr: i32, count: i32) -> HostResult<i32> {
         let platform = caller.data().platform;
         let result = (|| {
             let count = usize::try_from(count).ok().filter(|c| *c <= MAX_BATCH).ok_or(Errno::InvalidArgument)?;
@@ -248,7 +238,7 @@ impl Host {
         Ok(result.unwrap_or_else(code))
     }
 
-    pub(crate) fn dma_set_mask(caller: &mut Caller<'_, HostState>, bits: i32) -> HostResult<i32> {
+    pub(crate) fn dma_set_mask(caller: &mut Caller<'_>, bits: i32) -> HostResult<i32> {
         let platform = caller.data().platform;
         let result = (|| {
             let d = driver(caller)?;
@@ -262,7 +252,7 @@ impl Host {
         Ok(result.map_or_else(code, |()| 0))
     }
 
-    pub(crate) fn dma_alloc(caller: &mut Caller<'_, HostState>, size: i64) -> HostResult<i32> {
+    pub(crate) fn dma_alloc(caller: &mut Caller<'_>, size: i64) -> HostResult<i32> {
         let platform = caller.data().platform;
         let result = (|| {
             let d = driver(caller)?;
@@ -286,7 +276,7 @@ impl Host {
         Ok(result.unwrap_or_else(code))
     }
 
-    pub(crate) fn dma_free(caller: &mut Caller<'_, HostState>, dma: i32) -> HostResult<i32> {
+    pub(crate) fn dma_free(caller: &mut Caller<'_>, dma: i32) -> HostResult<i32> {
         let result = (|| {
             let d = driver(caller)?;
             let Cap::Dma(buffer) = d.caps.remove(dma, |c| matches!(c, Cap::Dma(_)))? else {
@@ -299,21 +289,15 @@ impl Host {
         Ok(result.map_or_else(code, |()| 0))
     }
 
-    pub(crate) fn dma_bus_addr(caller: &mut Caller<'_, HostState>, dma: i32) -> HostResult<i64> {
+    pub(crate) fn dma_bus_addr(caller: &mut Caller<'_>, dma: i32) -> HostResult<i64> {
         Ok(driver(caller).and_then(|d| dma_of(d, dma)).map_or_else(|e| i64::from(e.code()), |b| b.bus_addr as i64))
     }
 
-    pub(crate) fn dma_size(caller: &mut Caller<'_, HostState>, dma: i32) -> HostResult<i64> {
+    pub(crate) fn dma_size(caller: &mut Caller<'_>, dma: i32) -> HostResult<i64> {
         Ok(driver(caller).and_then(|d| dma_of(d, dma)).map_or_else(|e| i64::from(e.code()), |b| b.size as i64))
     }
 
-    pub(crate) fn dma_write(
-        caller: &mut Caller<'_, HostState>,
-        dma: i32,
-        offset: i64,
-        src: i32,
-        len: i32,
-    ) -> HostResult<i32> {
+    pub(crate) fn dma_write(caller: &mut Caller<'_>, dma: i32, offset: i64, src: i32, len: i32) -> HostResult<i32> {
         let platform = caller.data().platform;
         let result = (|| {
             let d = driver(caller)?;
@@ -327,13 +311,7 @@ impl Host {
         Ok(result.map_or_else(code, |()| 0))
     }
 
-    pub(crate) fn dma_read(
-        caller: &mut Caller<'_, HostState>,
-        dma: i32,
-        offset: i64,
-        dst: i32,
-        len: i32,
-    ) -> HostResult<i32> {
+    pub(crate) fn dma_read(caller: &mut Caller<'_>, dma: i32, offset: i64, dst: i32, len: i32) -> HostResult<i32> {
         let platform = caller.data().platform;
         let result = (|| {
             let d = driver(caller)?;
@@ -347,7 +325,7 @@ impl Host {
         Ok(result.map_or_else(code, |()| 0))
     }
 
-    pub(crate) fn dma_barrier(caller: &mut Caller<'_, HostState>, kind: i32) -> HostResult<i32> {
+    pub(crate) fn dma_barrier(caller: &mut Caller<'_>, kind: i32) -> HostResult<i32> {
         match u8::try_from(kind) {
             Ok(k @ 0..=2) => {
                 caller.data().platform.devices().dma_barrier(k);
@@ -357,7 +335,7 @@ impl Host {
         }
     }
 
-    pub(crate) fn irq_alloc(caller: &mut Caller<'_, HostState>, kinds: i32, min: i32, max: i32) -> HostResult<i32> {
+    pub(crate) fn irq_alloc(caller: &mut Caller<'_>, kinds: i32, min: i32, max: i32) -> HostResult<i32> {
         let platform = caller.data().platform;
         let result = (|| {
             let d = driver(caller)?;
@@ -377,12 +355,12 @@ impl Host {
         Ok(result.unwrap_or_else(code))
     }
 
-    pub(crate) fn irq_mode(caller: &mut Caller<'_, HostState>) -> HostResult<i32> {
+    pub(crate) fn irq_mode(caller: &mut Caller<'_>) -> HostResult<i32> {
         Ok(driver(caller).map_or_else(code, |d| d.irq_mode))
     }
 
     pub(crate) fn irq_intx_config(
-        caller: &mut Caller<'_, HostState>,
+        caller: &mut Caller<'_>,
         mmio: i32,
         status_offset: i64,
         ack_offset: i64,
@@ -400,7 +378,7 @@ impl Host {
         Ok(result.map_or_else(code, |()| 0))
     }
 
-    pub(crate) fn irq_free(caller: &mut Caller<'_, HostState>) -> HostResult<i32> {
+    pub(crate) fn irq_free(caller: &mut Caller<'_>) -> HostResult<i32> {
         let platform = caller.data().platform;
         let result = driver(caller).map(|d| {
             if !d.retiring {
@@ -411,7 +389,7 @@ impl Host {
         Ok(result.map_or_else(code, |()| 0))
     }
 
-    pub(crate) fn sleep_us(caller: &mut Caller<'_, HostState>, us: i64) -> HostResult<i32> {
+    pub(crate) fn sleep_us(caller: &mut Caller<'_>, us: i64) -> HostResult<i32> {
         if !(0..=MAX_SLEEP_US).contains(&us) {
             return Ok(code(Errno::InvalidArgument));
         }
@@ -419,16 +397,11 @@ impl Host {
         Ok(0)
     }
 
-    pub(crate) fn now_ns(caller: &mut Caller<'_, HostState>) -> HostResult<i64> {
+    pub(crate) fn now_ns(caller: &mut Caller<'_>) -> HostResult<i64> {
         Ok(caller.data().platform.now(Clock::Monotonic) as i64)
     }
 
-    pub(crate) fn timer_start(
-        caller: &mut Caller<'_, HostState>,
-        id: i32,
-        delay_us: i64,
-        period_us: i64,
-    ) -> HostResult<i32> {
+    pub(crate) fn timer_start(caller: &mut Caller<'_>, id: i32, delay_us: i64, period_us: i64) -> HostResult<i32> {
         let platform = caller.data().platform;
         let result = (|| {
             let d = driver(caller)?;
@@ -441,7 +414,7 @@ impl Host {
         Ok(result.map_or_else(code, |()| 0))
     }
 
-    pub(crate) fn timer_stop(caller: &mut Caller<'_, HostState>, id: i32) -> HostResult<i32> {
+    pub(crate) fn timer_stop(caller: &mut Caller<'_>, id: i32) -> HostResult<i32> {
         let platform = caller.data().platform;
         let result = (|| {
             let d = driver(caller)?;
@@ -454,7 +427,7 @@ impl Host {
         Ok(result.map_or_else(code, |()| 0))
     }
 
-    pub(crate) fn log(caller: &mut Caller<'_, HostState>, level: i32, ptr: i32, len: i32) -> HostResult<i32> {
+    pub(crate) fn log(caller: &mut Caller<'_>, level: i32, ptr: i32, len: i32) -> HostResult<i32> {
         let text = match guest_memory::copy_out(caller, Claim::new(ptr, len), 1024) {
             Ok(t) => t,
             Err(e) => return Ok(code(e)),
@@ -469,7 +442,7 @@ impl Host {
         Ok(0)
     }
 
-    pub(crate) fn chrdev_register(caller: &mut Caller<'_, HostState>, name_ptr: i32, name_len: i32) -> HostResult<i32> {
+    pub(crate) fn chrdev_register(caller: &mut Caller<'_>, name_ptr: i32, name_len: i32) -> HostResult<i32> {
         let platform = caller.data().platform;
         let result = (|| {
             let name = guest_memory::copy_out(caller, Claim::new(name_ptr, name_len), 32)?;
@@ -489,7 +462,7 @@ impl Host {
         Ok(result.map_or_else(code, |()| 0))
     }
 
-    pub(crate) fn chrdev_set_ready(caller: &mut Caller<'_, HostState>, mask: i32) -> HostResult<i32> {
+    pub(crate) fn chrdev_set_ready(caller: &mut Caller<'_>, mask: i32) -> HostResult<i32> {
         let platform = caller.data().platform;
         let result = driver(caller).and_then(|d| {
             if !d.chrdev {
@@ -501,7 +474,7 @@ impl Host {
         Ok(result.map_or_else(code, |()| 0))
     }
 
-    pub(crate) fn user_read(caller: &mut Caller<'_, HostState>, offset: i32, dst: i32, len: i32) -> HostResult<i32> {
+    pub(crate) fn user_read(caller: &mut Caller<'_>, offset: i32, dst: i32, len: i32) -> HostResult<i32> {
         let platform = caller.data().platform;
         let result = (|| {
             let offset = usize::try_from(offset).map_err(|_| Errno::InvalidArgument)?;
@@ -513,7 +486,7 @@ impl Host {
         Ok(result.map_or_else(code, |n| n as i32))
     }
 
-    pub(crate) fn user_write(caller: &mut Caller<'_, HostState>, offset: i32, src: i32, len: i32) -> HostResult<i32> {
+    pub(crate) fn user_write(caller: &mut Caller<'_>, offset: i32, src: i32, len: i32) -> HostResult<i32> {
         let platform = caller.data().platform;
         let result = (|| {
             let offset = usize::try_from(offset).map_err(|_| Errno::InvalidArgument)?;

@@ -11,20 +11,21 @@ use cervus_hostcalls::driver::{
     EXPORT_NET_OPEN, EXPORT_NET_STOP, EXPORT_NET_TX, EXPORT_PROBE, EXPORT_REMOVE, EXPORT_STATE_SAVE, EXPORT_TIMER,
 };
 use cervus_hostcalls::message;
+use cervus_hostcalls::protocol::EngineKind;
 use cervus_hostcalls::protocol::{Message, Outcome};
 use heapless::String;
-use wasmi::{Engine, Func, Instance, Linker, Module, Store, StoreLimitsBuilder, Val};
+use wasmi::{StoreLimitsBuilder, Val};
 
 use super::DriverLimits;
 use super::device::DeviceId;
 use super::state::DriverState;
-use crate::exec::{self, Ended, Policy};
-use crate::hostcalls::{self, Capabilities};
+use crate::exec::{Ended, Policy};
+use crate::hostcalls::Capabilities;
 use crate::instance::{HostState, InstanceLimits};
 use crate::ipc::Broadcasts;
 use crate::platform::Platform;
+use crate::program::{Func, Instance, Program};
 use crate::registry::{Control, InstanceId};
-use crate::run;
 
 /// The exports the host calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,18 +86,17 @@ impl Export {
 /// instantiate it again.
 #[derive(Clone)]
 pub(crate) struct Compiled {
-    pub(crate) engine: Engine,
-    pub(crate) module: Module,
+    pub(crate) program: Program,
     /// `sha256::short_hex` of the wasm bytes.
     pub(crate) hash: String<16>,
 }
 
 impl Compiled {
-    /// Validates and compiles `wasm`.
+    /// Validates and compiles `wasm` for `engine`.
     #[expect(clippy::result_large_err, reason = "replies are bounded inline values, built without allocating")]
-    pub(crate) fn new(wasm: &[u8]) -> Result<Self, cervus_hostcalls::protocol::ErrorReply> {
-        let (engine, module) = run::compile(wasm)?;
-        Ok(Compiled { engine, module, hash: cervus_hostcalls::sha256::short_hex(wasm) })
+    pub(crate) fn new(wasm: &[u8], engine: EngineKind) -> Result<Self, cervus_hostcalls::protocol::ErrorReply> {
+        let program = Program::compile(wasm, engine)?;
+        Ok(Compiled { program, hash: cervus_hostcalls::sha256::short_hex(wasm) })
     }
 }
 
@@ -113,8 +113,7 @@ pub(crate) struct Identity<'a> {
 
 /// A driver instance.
 pub(crate) struct DriverInstance {
-    pub(crate) store: Store<HostState>,
-    instance: Instance,
+    pub(crate) instance: Instance,
     /// Each export's function and whether it returns a value.
     funcs: [Option<(Func, bool)>; Export::ALL.len()],
 }
@@ -144,17 +143,16 @@ impl DriverInstance {
         let mut driver = DriverState::new(who.device, limits);
         driver.restore = restore;
         state.driver = Some(driver);
-        let mut store = Store::new(&code.engine, state);
-        store.limiter(|s| &mut s.store_limits);
-        let mut linker = Linker::new(&code.engine);
         let caps = Capabilities { apps: false, drivers: true, test_hooks: limits.test_hooks };
-        hostcalls::register(&mut linker, caps).map_err(|e| message!("{e}"))?;
-        let _ = store.set_fuel(limits.budget);
-        let instance =
-            linker.instantiate_and_start(&mut store, &code.module).map_err(|e| run::instantiation_error(&e).message)?;
-        let funcs =
-            Export::ALL.map(|e| instance.get_func(&store, e.name()).map(|f| (f, !f.ty(&store).results().is_empty())));
-        Ok(DriverInstance { store, instance, funcs })
+        let policy = Policy { slice: limits.budget, budget: Some(limits.budget), stoppable: false };
+        let instance = Instance::new(&code.program, state, caps, limits.memory, policy).map_err(|e| e.message)?;
+        let funcs = Export::ALL.map(|e| {
+            instance.func(e.name()).map(|f| {
+                let returns = !f.ty.results().is_empty();
+                (f, returns)
+            })
+        });
+        Ok(DriverInstance { instance, funcs })
     }
 
     /// Whether the module exports `export`.
@@ -164,7 +162,7 @@ impl DriverInstance {
 
     /// The driver part of its state.
     pub(crate) fn driver(&mut self) -> Option<&mut DriverState> {
-        self.store.data_mut().driver.as_mut()
+        self.instance.state_mut().driver.as_mut()
     }
 
     /// Calls `export` with `params` under `limits`' budget; `Ok(None)` if
@@ -177,11 +175,11 @@ impl DriverInstance {
         params: &[Val],
         limits: &DriverLimits,
     ) -> Result<Option<i32>, Message> {
-        let Some((func, returns)) = self.funcs[export as usize] else { return Ok(None) };
+        let Some((func, returns)) = &self.funcs[export as usize] else { return Ok(None) };
         let mut results = [Val::I32(0)];
-        let results = &mut results[..usize::from(returns)];
+        let results = &mut results[..usize::from(*returns)];
         let policy = Policy { slice: limits.slice, budget: Some(limits.budget), stoppable: false };
-        let (ended, _, _) = exec::execute(&mut self.store, &self.instance, func, params, results, policy);
+        let (ended, _, _) = self.instance.call(func, params, results, policy);
         let name = export.name();
         match ended {
             Ended::Returned => Ok(Some(results.first().and_then(Val::i32).unwrap_or(0))),

@@ -35,8 +35,8 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use cervus_hostcalls::driver::{MATCH_SECTION, decode_match_table};
 use cervus_hostcalls::message;
 use cervus_hostcalls::protocol::{
-    DriverInfo, DriverLoadRequest, DriverStatus, EngineKind, ErrorKind, ErrorReply, InstanceKind, InstanceState,
-    MAX_NAME_LEN, Message,
+    DriverInfo, DriverLoadRequest, DriverStatus, ErrorKind, ErrorReply, InstanceKind, InstanceState, MAX_NAME_LEN,
+    Message,
 };
 use heapless::String;
 use spin::Mutex;
@@ -72,12 +72,6 @@ pub struct DriverLimits {
     pub swap_ready_ms: u64,
 }
 
-/// The code a driver runs, replaced by a swap.
-struct Code {
-    kind: EngineKind,
-    compiled: Compiled,
-}
-
 /// A loaded driver.
 struct Slot {
     id: InstanceId,
@@ -86,7 +80,7 @@ struct Slot {
     registration: Registration,
     broadcasts: Arc<Broadcasts>,
     limits: DriverLimits,
-    code: Mutex<Code>,
+    code: Mutex<Compiled>,
     swaps: AtomicU32,
     /// Why it stopped, once it has.
     dead: Mutex<Option<Message>>,
@@ -123,7 +117,7 @@ impl Slot {
 
     /// Copies the instance's counters out for listing.
     fn publish(&self, loaded: &mut DriverInstance) {
-        let fuel_used = loaded.store.data().control.fuel_used.load(Ordering::Relaxed);
+        let fuel_used = loaded.instance.state().control.fuel_used.load(Ordering::Relaxed);
         if let Some(d) = loaded.driver() {
             *self.published.lock() = Published {
                 counters: d.counters,
@@ -159,16 +153,6 @@ pub struct Drivers {
 
 fn error(kind: ErrorKind, message: Message) -> ErrorReply {
     ErrorReply { kind, message }
-}
-
-/// Refuses engines this build does not have.
-#[expect(clippy::result_large_err, reason = "replies are bounded inline values, built without allocating")]
-fn check_engine(kind: EngineKind) -> Result<(), ErrorReply> {
-    if kind == EngineKind::Interp {
-        Ok(())
-    } else {
-        Err(error(ErrorKind::EngineUnavailable, message!("engine `{}` is not built into this module", kind.name())))
-    }
 }
 
 /// The match table in the module's custom section, if it has one.
@@ -237,8 +221,7 @@ impl Drivers {
         if self.slots.lock().len() >= MAX_DRIVERS {
             return Err(error(ErrorKind::Limit, message!("{MAX_DRIVERS} drivers are loaded")));
         }
-        check_engine(request.engine)?;
-        let compiled = Compiled::new(request.wasm)?;
+        let compiled = Compiled::new(request.wasm, request.engine)?;
         let spec = device_spec(request)?;
         let who = registry::Identity {
             name: request.name,
@@ -269,14 +252,14 @@ impl Drivers {
             registration,
             broadcasts: broadcasts.clone(),
             limits,
-            code: Mutex::new(Code { kind: request.engine, compiled }),
+            code: Mutex::new(compiled),
             swaps: AtomicU32::new(0),
             dead: Mutex::new(None),
             loaded: Mutex::new(None),
             published: Mutex::new(Published::default()),
         });
         platform.set_running(Some(slot.id));
-        let instance = DriverInstance::new(&slot.code.lock().compiled, &slot.identity(platform), None);
+        let instance = DriverInstance::new(&slot.code.lock(), &slot.identity(platform), None);
         platform.set_running(None);
         match instance {
             Ok(instance) => *slot.loaded.lock() = Some(instance),
@@ -320,7 +303,7 @@ impl Drivers {
                 device.slot,
                 device.vendor,
                 device.device,
-                slot.code.lock().compiled.hash
+                slot.code.lock().hash
             ),
         );
         Ok(())
@@ -447,7 +430,7 @@ impl Drivers {
                 let dead = s.dead.lock().clone();
                 let (engine, module_hash) = {
                     let code = s.code.lock();
-                    (code.kind, code.compiled.hash.clone())
+                    (code.program.engine(), code.hash.clone())
                 };
                 DriverInfo {
                     id: s.id.0,

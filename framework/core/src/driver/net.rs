@@ -10,15 +10,14 @@
 
 use alloc::vec::Vec;
 
+use crate::guest::Caller;
 use cervus_hostcalls::Errno;
 use cervus_hostcalls::driver::{FrameOp, MAX_FRAMES};
-use wasmi::Caller;
 
 use super::caps::{check_range, dma_of, driver, sys};
 use super::device::DmaBuffer;
 use crate::guest_memory::{self, Claim};
 use crate::hostcalls::Host;
-use crate::instance::HostState;
 use crate::platform::{Clock, Level};
 
 type HostResult<T> = Result<T, wasmi::Error>;
@@ -48,12 +47,7 @@ pub(crate) fn valid_mac(mac: [u8; 6]) -> bool {
 /// Reads and checks `count` frame ops at `ptr`: each must name a DMA buffer
 /// of the driver and a range inside it of a plausible frame length
 /// (`netdev_rx`) or slot capacity (`netdev_tx`).
-fn frame_ops(
-    caller: &mut Caller<'_, HostState>,
-    ptr: i32,
-    count: i32,
-    tx: bool,
-) -> Result<Vec<(FrameOp, DmaBuffer)>, Errno> {
+fn frame_ops(caller: &mut Caller<'_>, ptr: i32, count: i32, tx: bool) -> Result<Vec<(FrameOp, DmaBuffer)>, Errno> {
     let count = usize::try_from(count).ok().filter(|c| *c <= MAX_FRAMES).ok_or(Errno::InvalidArgument)?;
     let len = i32::try_from(count * FrameOp::SIZE).map_err(|_| Errno::InvalidArgument)?;
     let raw = guest_memory::copy_out(caller, Claim::new(ptr, len), MAX_FRAMES * FrameOp::SIZE)?;
@@ -81,7 +75,7 @@ fn frame_ops(
 /// Records that the driver moved `frames` frames now; at the first frames
 /// of a swapped-in instance, logs the frame gap of the swap (from its
 /// predecessor's last frame to its own first) and its parts.
-fn frames_moved(caller: &mut Caller<'_, HostState>, frames: i32) {
+fn frames_moved(caller: &mut Caller<'_>, frames: i32) {
     let platform = caller.data().platform;
     let now = platform.now(Clock::Monotonic);
     let Ok(d) = driver(caller) else { return };
@@ -111,7 +105,7 @@ fn frames_moved(caller: &mut Caller<'_, HostState>, frames: i32) {
 
 impl Host {
     pub(crate) fn netdev_register(
-        caller: &mut Caller<'_, HostState>,
+        caller: &mut Caller<'_>,
         name_ptr: i32,
         name_len: i32,
         mac_ptr: i32,
@@ -142,7 +136,7 @@ impl Host {
         Ok(result.map_or_else(Errno::code, |()| 0))
     }
 
-    pub(crate) fn netdev_carrier(caller: &mut Caller<'_, HostState>, up: i32) -> HostResult<i32> {
+    pub(crate) fn netdev_carrier(caller: &mut Caller<'_>, up: i32) -> HostResult<i32> {
         let platform = caller.data().platform;
         let result = driver(caller).and_then(|d| {
             if d.netdev.is_none() {
@@ -154,7 +148,7 @@ impl Host {
         Ok(result.map_or_else(Errno::code, |()| 0))
     }
 
-    pub(crate) fn netdev_rx(caller: &mut Caller<'_, HostState>, ops_ptr: i32, count: i32) -> HostResult<i32> {
+    pub(crate) fn netdev_rx(caller: &mut Caller<'_>, ops_ptr: i32, count: i32) -> HostResult<i32> {
         let platform = caller.data().platform;
         let result = (|| {
             let ops = frame_ops(caller, ops_ptr, count, false)?;
@@ -184,7 +178,7 @@ impl Host {
         Ok(result.unwrap_or_else(Errno::code))
     }
 
-    pub(crate) fn netdev_tx(caller: &mut Caller<'_, HostState>, ops_ptr: i32, count: i32) -> HostResult<i32> {
+    pub(crate) fn netdev_tx(caller: &mut Caller<'_>, ops_ptr: i32, count: i32) -> HostResult<i32> {
         let platform = caller.data().platform;
         let result = (|| {
             let ops = frame_ops(caller, ops_ptr, count, true)?;

@@ -29,7 +29,7 @@ use cervus_hostcalls::protocol::{DriverSwapRequest, ErrorKind, ErrorReply, Messa
 
 use super::instance::{Compiled, DriverInstance, Export};
 use super::state::SwapTimes;
-use super::{Code, Drivers, Slot, check_engine, error};
+use super::{Drivers, Slot, error};
 use crate::platform::{Clock, Level, Platform};
 
 /// How a new (or restored) instance started.
@@ -76,7 +76,12 @@ impl Retirement {
 /// Stops `instance` on the paused device and frees its DMA memory; returns
 /// the state it saved, if it was asked to and saved any. The device's lock
 /// is held and the device paused.
-fn retire(platform: &'static dyn Platform, slot: &Slot, mut instance: DriverInstance, how: Retirement) -> Option<Vec<u8>> {
+fn retire(
+    platform: &'static dyn Platform,
+    slot: &Slot,
+    mut instance: DriverInstance,
+    how: Retirement,
+) -> Option<Vec<u8>> {
     let mut saved = None;
     if let Some(d) = instance.driver() {
         d.retiring = true;
@@ -118,8 +123,7 @@ impl Drivers {
         let slot = self
             .find(|s| s.name == request.name)
             .ok_or_else(|| error(ErrorKind::NotFound, message!("no driver {}", request.name)))?;
-        check_engine(request.engine)?;
-        let compiled = Compiled::new(request.wasm)?;
+        let compiled = Compiled::new(request.wasm, request.engine)?;
         platform.set_running(Some(slot.id));
         let fresh = DriverInstance::new(&compiled, &slot.identity(platform), None);
         platform.set_running(None);
@@ -144,7 +148,7 @@ impl Drivers {
             d.restore = saved.clone();
             d.swapped_in = Some(SwapTimes { last_frame, paused, resumed: 0 });
         }
-        let previous = slot.code.lock().compiled.hash.clone();
+        let previous = slot.code.lock().hash.clone();
         let retired = platform.now(Clock::Monotonic);
         let outcome = match start(platform, &slot, &mut fresh) {
             Ok(started) => {
@@ -206,7 +210,7 @@ impl Drivers {
         match why {
             None => {
                 let swaps = slot.swaps.fetch_add(1, Ordering::Relaxed) + 1;
-                *slot.code.lock() = Code { kind: request.engine, compiled: compiled.clone() };
+                *slot.code.lock() = compiled.clone();
                 slot.registration.set_engine(request.engine);
                 platform.log(
                     Level::Info,
@@ -257,7 +261,7 @@ impl Drivers {
         if !was_alive {
             return None;
         }
-        let code = slot.code.lock().compiled.clone();
+        let code = slot.code.lock().clone();
         platform.set_running(Some(slot.id));
         let old = DriverInstance::new(&code, &slot.identity(platform), saved);
         platform.set_running(None);

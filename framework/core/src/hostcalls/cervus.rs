@@ -2,24 +2,18 @@
 
 //! Import module `cervus`: available to every instance.
 
+use crate::guest::Caller;
 use cervus_hostcalls::Errno;
-use wasmi::Caller;
 
 use super::Host;
 use crate::guest_memory::{self, Claim};
-use crate::instance::HostState;
 use crate::platform::{Level, Stdio};
 
 /// Most bytes of a driver's output logged per call.
 const DRIVER_OUTPUT_MAX: usize = 512;
 
 impl Host {
-    pub(crate) fn stdio_write(
-        caller: &mut Caller<'_, HostState>,
-        stream: i32,
-        ptr: i32,
-        len: i32,
-    ) -> Result<i32, wasmi::Error> {
+    pub(crate) fn stdio_write(caller: &mut Caller<'_>, stream: i32, ptr: i32, len: i32) -> Result<i32, wasmi::Error> {
         let stream = match stream {
             1 => Stdio::Stdout,
             2 => Stdio::Stderr,
@@ -43,7 +37,7 @@ impl Host {
 
     /// Drivers have no standard streams: what they print (a panic message,
     /// say) goes to the kernel log, line by line, rate-limited.
-    fn driver_output(caller: &mut Caller<'_, HostState>, stream: Stdio, ptr: i32, len: i32) -> i32 {
+    fn driver_output(caller: &mut Caller<'_>, stream: Stdio, ptr: i32, len: i32) -> i32 {
         let len = len.min(DRIVER_OUTPUT_MAX as i32);
         let text = match guest_memory::copy_out(caller, Claim::new(ptr, len), DRIVER_OUTPUT_MAX) {
             Ok(t) => t,

@@ -2,13 +2,12 @@
 
 //! Import module `cervus_test`: fault injection, linked only with `test_hooks`.
 
-use wasmi::Caller;
+use crate::guest::Caller;
 
 use super::Host;
-use crate::instance::HostState;
 
 impl Host {
-    pub(crate) fn engine_panic(caller: &mut Caller<'_, HostState>) -> Result<(), wasmi::Error> {
+    pub(crate) fn engine_panic(caller: &mut Caller<'_>) -> Result<(), wasmi::Error> {
         panic!("instance {} called cervus_test.engine_panic", caller.data().id);
     }
 }

@@ -14,7 +14,7 @@ mod fd;
 use alloc::vec;
 use alloc::vec::Vec;
 
-use wasmi::Caller;
+use crate::guest::Caller;
 
 use abi::{Errno, eventtype, fdflags, oflags, rights, whence};
 pub use fd::{Fd, FdKind, FdTable};
@@ -59,7 +59,7 @@ type WasiResult = Result<(), Failure>;
 
 /// Runs a WASI call with the caller's memory and state.
 fn call(
-    caller: &mut Caller<'_, HostState>,
+    caller: &mut Caller<'_>,
     f: impl FnOnce(&mut Mem<'_>, &mut HostState) -> WasiResult,
 ) -> Result<i32, wasmi::Error> {
     let (memory, state) = match guest_memory::memory_and_state(caller) {
@@ -284,23 +284,23 @@ fn nosys() -> Result<i32, wasmi::Error> {
 type HostResult = Result<i32, wasmi::Error>;
 
 impl Host {
-    pub(crate) fn args_get(c: &mut Caller<'_, HostState>, argv: i32, argv_buf: i32) -> HostResult {
+    pub(crate) fn args_get(c: &mut Caller<'_>, argv: i32, argv_buf: i32) -> HostResult {
         call(c, |mem, st| write_strings(mem, &st.args, argv, argv_buf))
     }
 
-    pub(crate) fn args_sizes_get(c: &mut Caller<'_, HostState>, argc: i32, size: i32) -> HostResult {
+    pub(crate) fn args_sizes_get(c: &mut Caller<'_>, argc: i32, size: i32) -> HostResult {
         call(c, |mem, st| sizes(mem, &st.args, argc, size))
     }
 
-    pub(crate) fn environ_get(c: &mut Caller<'_, HostState>, environ: i32, buf: i32) -> HostResult {
+    pub(crate) fn environ_get(c: &mut Caller<'_>, environ: i32, buf: i32) -> HostResult {
         call(c, |mem, st| write_strings(mem, &st.env, environ, buf))
     }
 
-    pub(crate) fn environ_sizes_get(c: &mut Caller<'_, HostState>, count: i32, size: i32) -> HostResult {
+    pub(crate) fn environ_sizes_get(c: &mut Caller<'_>, count: i32, size: i32) -> HostResult {
         call(c, |mem, st| sizes(mem, &st.env, count, size))
     }
 
-    pub(crate) fn clock_res_get(c: &mut Caller<'_, HostState>, id: i32, res: i32) -> HostResult {
+    pub(crate) fn clock_res_get(c: &mut Caller<'_>, id: i32, res: i32) -> HostResult {
         call(c, |mem, _| {
             clock(id)?;
             // The kernel's clocks count nanoseconds.
@@ -308,33 +308,33 @@ impl Host {
         })
     }
 
-    pub(crate) fn clock_time_get(c: &mut Caller<'_, HostState>, id: i32, _precision: i64, time: i32) -> HostResult {
+    pub(crate) fn clock_time_get(c: &mut Caller<'_>, id: i32, _precision: i64, time: i32) -> HostResult {
         call(c, |mem, st| Ok(mem.put_u64(time, st.platform.now(clock(id)?))?))
     }
 
-    pub(crate) fn fd_advise(_: &mut Caller<'_, HostState>, _: i32, _: i64, _: i64, _: i32) -> HostResult {
+    pub(crate) fn fd_advise(_: &mut Caller<'_>, _: i32, _: i64, _: i64, _: i32) -> HostResult {
         nosys()
     }
 
-    pub(crate) fn fd_allocate(_: &mut Caller<'_, HostState>, _: i32, _: i64, _: i64) -> HostResult {
+    pub(crate) fn fd_allocate(_: &mut Caller<'_>, _: i32, _: i64, _: i64) -> HostResult {
         nosys()
     }
 
-    pub(crate) fn fd_close(c: &mut Caller<'_, HostState>, fd: i32) -> HostResult {
+    pub(crate) fn fd_close(c: &mut Caller<'_>, fd: i32) -> HostResult {
         call(c, |_, st| {
             st.fds.remove(fd)?;
             Ok(())
         })
     }
 
-    pub(crate) fn fd_datasync(c: &mut Caller<'_, HostState>, fd: i32) -> HostResult {
+    pub(crate) fn fd_datasync(c: &mut Caller<'_>, fd: i32) -> HostResult {
         call(c, |_, st| {
             st.fds.get(fd)?.require(rights::FD_DATASYNC)?;
             Ok(st.platform.sync(file_of(st, fd)?, true)?)
         })
     }
 
-    pub(crate) fn fd_fdstat_get(c: &mut Caller<'_, HostState>, fd: i32, stat: i32) -> HostResult {
+    pub(crate) fn fd_fdstat_get(c: &mut Caller<'_>, fd: i32, stat: i32) -> HostResult {
         call(c, |mem, st| {
             let entry = st.fds.get(fd)?;
             let (rights, inheriting) = (entry.rights, entry.inheriting);
@@ -355,7 +355,7 @@ impl Host {
         })
     }
 
-    pub(crate) fn fd_fdstat_set_flags(c: &mut Caller<'_, HostState>, fd: i32, flags: i32) -> HostResult {
+    pub(crate) fn fd_fdstat_set_flags(c: &mut Caller<'_>, fd: i32, flags: i32) -> HostResult {
         call(c, |_, st| {
             st.fds.get(fd)?.require(rights::FD_FDSTAT_SET_FLAGS)?;
             let flags = flags as u16;
@@ -367,12 +367,7 @@ impl Host {
         })
     }
 
-    pub(crate) fn fd_fdstat_set_rights(
-        c: &mut Caller<'_, HostState>,
-        fd: i32,
-        base: i64,
-        inheriting: i64,
-    ) -> HostResult {
+    pub(crate) fn fd_fdstat_set_rights(c: &mut Caller<'_>, fd: i32, base: i64, inheriting: i64) -> HostResult {
         call(c, |_, st| {
             let entry = st.fds.get_mut(fd)?;
             let (base, inheriting) = (base as u64, inheriting as u64);
@@ -385,7 +380,7 @@ impl Host {
         })
     }
 
-    pub(crate) fn fd_filestat_get(c: &mut Caller<'_, HostState>, fd: i32, buf: i32) -> HostResult {
+    pub(crate) fn fd_filestat_get(c: &mut Caller<'_>, fd: i32, buf: i32) -> HostResult {
         call(c, |mem, st| {
             st.fds.get(fd)?.require(rights::FD_FILESTAT_GET)?;
             let stat = st.platform.stat(file_of(st, fd)?)?;
@@ -393,7 +388,7 @@ impl Host {
         })
     }
 
-    pub(crate) fn fd_filestat_set_size(c: &mut Caller<'_, HostState>, fd: i32, size: i64) -> HostResult {
+    pub(crate) fn fd_filestat_set_size(c: &mut Caller<'_>, fd: i32, size: i64) -> HostResult {
         call(c, |_, st| {
             st.fds.get(fd)?.require(rights::FD_FILESTAT_SET_SIZE)?;
             let size = u64::try_from(size).map_err(|_| Errno::INVAL)?;
@@ -401,18 +396,11 @@ impl Host {
         })
     }
 
-    pub(crate) fn fd_filestat_set_times(_: &mut Caller<'_, HostState>, _: i32, _: i64, _: i64, _: i32) -> HostResult {
+    pub(crate) fn fd_filestat_set_times(_: &mut Caller<'_>, _: i32, _: i64, _: i64, _: i32) -> HostResult {
         nosys()
     }
 
-    pub(crate) fn fd_pread(
-        c: &mut Caller<'_, HostState>,
-        fd: i32,
-        iovs: i32,
-        len: i32,
-        offset: i64,
-        nread: i32,
-    ) -> HostResult {
+    pub(crate) fn fd_pread(c: &mut Caller<'_>, fd: i32, iovs: i32, len: i32, offset: i64, nread: i32) -> HostResult {
         call(c, |mem, st| {
             let offset = u64::try_from(offset).map_err(|_| Errno::INVAL)?;
             let n = read_iovecs(mem, st, fd, iovs, len, Some(offset))?;
@@ -420,7 +408,7 @@ impl Host {
         })
     }
 
-    pub(crate) fn fd_prestat_get(c: &mut Caller<'_, HostState>, fd: i32, prestat: i32) -> HostResult {
+    pub(crate) fn fd_prestat_get(c: &mut Caller<'_>, fd: i32, prestat: i32) -> HostResult {
         call(c, |mem, st| match &st.fds.get(fd)?.kind {
             FdKind::Dir { preopen: Some(name), .. } => {
                 let mut b = [0u8; abi::PRESTAT_SIZE];
@@ -431,7 +419,7 @@ impl Host {
         })
     }
 
-    pub(crate) fn fd_prestat_dir_name(c: &mut Caller<'_, HostState>, fd: i32, path: i32, len: i32) -> HostResult {
+    pub(crate) fn fd_prestat_dir_name(c: &mut Caller<'_>, fd: i32, path: i32, len: i32) -> HostResult {
         call(c, |mem, st| match &st.fds.get(fd)?.kind {
             FdKind::Dir { preopen: Some(name), .. } => {
                 let len = usize::try_from(len).map_err(|_| Errno::INVAL)?;
@@ -445,7 +433,7 @@ impl Host {
     }
 
     pub(crate) fn fd_pwrite(
-        c: &mut Caller<'_, HostState>,
+        c: &mut Caller<'_>,
         fd: i32,
         iovs: i32,
         len: i32,
@@ -459,7 +447,7 @@ impl Host {
         })
     }
 
-    pub(crate) fn fd_read(c: &mut Caller<'_, HostState>, fd: i32, iovs: i32, len: i32, nread: i32) -> HostResult {
+    pub(crate) fn fd_read(c: &mut Caller<'_>, fd: i32, iovs: i32, len: i32, nread: i32) -> HostResult {
         call(c, |mem, st| {
             let n = read_iovecs(mem, st, fd, iovs, len, None)?;
             Ok(mem.put_u32(nread, n)?)
@@ -467,7 +455,7 @@ impl Host {
     }
 
     pub(crate) fn fd_readdir(
-        c: &mut Caller<'_, HostState>,
+        c: &mut Caller<'_>,
         fd: i32,
         buf: i32,
         buf_len: i32,
@@ -498,11 +486,11 @@ impl Host {
         })
     }
 
-    pub(crate) fn fd_renumber(c: &mut Caller<'_, HostState>, fd: i32, to: i32) -> HostResult {
+    pub(crate) fn fd_renumber(c: &mut Caller<'_>, fd: i32, to: i32) -> HostResult {
         call(c, |_, st| Ok(st.fds.renumber(fd, to)?))
     }
 
-    pub(crate) fn fd_seek(c: &mut Caller<'_, HostState>, fd: i32, offset: i64, how: i32, new: i32) -> HostResult {
+    pub(crate) fn fd_seek(c: &mut Caller<'_>, fd: i32, offset: i64, how: i32, new: i32) -> HostResult {
         call(c, |mem, st| {
             st.fds.get(fd)?.require(rights::FD_SEEK)?;
             let how = match how as u8 {
@@ -516,14 +504,14 @@ impl Host {
         })
     }
 
-    pub(crate) fn fd_sync(c: &mut Caller<'_, HostState>, fd: i32) -> HostResult {
+    pub(crate) fn fd_sync(c: &mut Caller<'_>, fd: i32) -> HostResult {
         call(c, |_, st| {
             st.fds.get(fd)?.require(rights::FD_SYNC)?;
             Ok(st.platform.sync(file_of(st, fd)?, false)?)
         })
     }
 
-    pub(crate) fn fd_tell(c: &mut Caller<'_, HostState>, fd: i32, offset: i32) -> HostResult {
+    pub(crate) fn fd_tell(c: &mut Caller<'_>, fd: i32, offset: i32) -> HostResult {
         call(c, |mem, st| {
             st.fds.get(fd)?.require(rights::FD_TELL)?;
             let pos = st.platform.seek(file_of(st, fd)?, 0, Whence::Current)?;
@@ -531,14 +519,14 @@ impl Host {
         })
     }
 
-    pub(crate) fn fd_write(c: &mut Caller<'_, HostState>, fd: i32, iovs: i32, len: i32, nwritten: i32) -> HostResult {
+    pub(crate) fn fd_write(c: &mut Caller<'_>, fd: i32, iovs: i32, len: i32, nwritten: i32) -> HostResult {
         call(c, |mem, st| {
             let n = write_iovecs(mem, st, fd, iovs, len, None)?;
             Ok(mem.put_u32(nwritten, n)?)
         })
     }
 
-    pub(crate) fn path_create_directory(c: &mut Caller<'_, HostState>, fd: i32, path: i32, len: i32) -> HostResult {
+    pub(crate) fn path_create_directory(c: &mut Caller<'_>, fd: i32, path: i32, len: i32) -> HostResult {
         call(c, |mem, st| {
             let dir = dir_of(st, fd, rights::PATH_CREATE_DIRECTORY)?;
             Ok(st.platform.mkdir_at(dir, mem.path(path, len)?)?)
@@ -546,7 +534,7 @@ impl Host {
     }
 
     pub(crate) fn path_filestat_get(
-        c: &mut Caller<'_, HostState>,
+        c: &mut Caller<'_>,
         fd: i32,
         flags: i32,
         path: i32,
@@ -563,7 +551,7 @@ impl Host {
 
     #[expect(clippy::too_many_arguments, reason = "the WASI signature")]
     pub(crate) fn path_filestat_set_times(
-        _: &mut Caller<'_, HostState>,
+        _: &mut Caller<'_>,
         _: i32,
         _: i32,
         _: i32,
@@ -576,22 +564,13 @@ impl Host {
     }
 
     #[expect(clippy::too_many_arguments, reason = "the WASI signature")]
-    pub(crate) fn path_link(
-        _: &mut Caller<'_, HostState>,
-        _: i32,
-        _: i32,
-        _: i32,
-        _: i32,
-        _: i32,
-        _: i32,
-        _: i32,
-    ) -> HostResult {
+    pub(crate) fn path_link(_: &mut Caller<'_>, _: i32, _: i32, _: i32, _: i32, _: i32, _: i32, _: i32) -> HostResult {
         nosys()
     }
 
     #[expect(clippy::too_many_arguments, reason = "the WASI signature")]
     pub(crate) fn path_open(
-        c: &mut Caller<'_, HostState>,
+        c: &mut Caller<'_>,
         fd: i32,
         dirflags: i32,
         path: i32,
@@ -648,7 +627,7 @@ impl Host {
     }
 
     pub(crate) fn path_readlink(
-        c: &mut Caller<'_, HostState>,
+        c: &mut Caller<'_>,
         fd: i32,
         path: i32,
         len: i32,
@@ -667,7 +646,7 @@ impl Host {
         })
     }
 
-    pub(crate) fn path_remove_directory(c: &mut Caller<'_, HostState>, fd: i32, path: i32, len: i32) -> HostResult {
+    pub(crate) fn path_remove_directory(c: &mut Caller<'_>, fd: i32, path: i32, len: i32) -> HostResult {
         call(c, |mem, st| {
             let dir = dir_of(st, fd, rights::PATH_REMOVE_DIRECTORY)?;
             Ok(st.platform.rmdir_at(dir, mem.path(path, len)?)?)
@@ -675,7 +654,7 @@ impl Host {
     }
 
     pub(crate) fn path_rename(
-        c: &mut Caller<'_, HostState>,
+        c: &mut Caller<'_>,
         fd: i32,
         old: i32,
         old_len: i32,
@@ -691,7 +670,7 @@ impl Host {
     }
 
     pub(crate) fn path_symlink(
-        c: &mut Caller<'_, HostState>,
+        c: &mut Caller<'_>,
         old: i32,
         old_len: i32,
         fd: i32,
@@ -711,37 +690,31 @@ impl Host {
         })
     }
 
-    pub(crate) fn path_unlink_file(c: &mut Caller<'_, HostState>, fd: i32, path: i32, len: i32) -> HostResult {
+    pub(crate) fn path_unlink_file(c: &mut Caller<'_>, fd: i32, path: i32, len: i32) -> HostResult {
         call(c, |mem, st| {
             let dir = dir_of(st, fd, rights::PATH_UNLINK_FILE)?;
             Ok(st.platform.unlink_at(dir, mem.path(path, len)?)?)
         })
     }
 
-    pub(crate) fn poll_oneoff(
-        c: &mut Caller<'_, HostState>,
-        subs: i32,
-        events: i32,
-        count: i32,
-        nevents: i32,
-    ) -> HostResult {
+    pub(crate) fn poll_oneoff(c: &mut Caller<'_>, subs: i32, events: i32, count: i32, nevents: i32) -> HostResult {
         call(c, |mem, st| poll_oneoff(mem, st, subs, events, count, nevents))
     }
 
-    pub(crate) fn proc_exit(_: &mut Caller<'_, HostState>, code: i32) -> Result<(), wasmi::Error> {
+    pub(crate) fn proc_exit(_: &mut Caller<'_>, code: i32) -> Result<(), wasmi::Error> {
         Err(wasmi::Error::i32_exit(code))
     }
 
-    pub(crate) fn proc_raise(_: &mut Caller<'_, HostState>, _: i32) -> HostResult {
+    pub(crate) fn proc_raise(_: &mut Caller<'_>, _: i32) -> HostResult {
         nosys()
     }
 
-    pub(crate) fn sched_yield(c: &mut Caller<'_, HostState>) -> HostResult {
+    pub(crate) fn sched_yield(c: &mut Caller<'_>) -> HostResult {
         c.data().platform.yield_now();
         Ok(0)
     }
 
-    pub(crate) fn random_get(c: &mut Caller<'_, HostState>, buf: i32, len: i32) -> HostResult {
+    pub(crate) fn random_get(c: &mut Caller<'_>, buf: i32, len: i32) -> HostResult {
         call(c, |mem, st| {
             let len = usize::try_from(len).map_err(|_| Errno::INVAL)?;
             st.platform.random(mem.bytes_mut(buf, len)?);
@@ -749,27 +722,19 @@ impl Host {
         })
     }
 
-    pub(crate) fn sock_accept(_: &mut Caller<'_, HostState>, _: i32, _: i32, _: i32) -> HostResult {
+    pub(crate) fn sock_accept(_: &mut Caller<'_>, _: i32, _: i32, _: i32) -> HostResult {
         nosys()
     }
 
-    pub(crate) fn sock_recv(
-        _: &mut Caller<'_, HostState>,
-        _: i32,
-        _: i32,
-        _: i32,
-        _: i32,
-        _: i32,
-        _: i32,
-    ) -> HostResult {
+    pub(crate) fn sock_recv(_: &mut Caller<'_>, _: i32, _: i32, _: i32, _: i32, _: i32, _: i32) -> HostResult {
         nosys()
     }
 
-    pub(crate) fn sock_send(_: &mut Caller<'_, HostState>, _: i32, _: i32, _: i32, _: i32, _: i32) -> HostResult {
+    pub(crate) fn sock_send(_: &mut Caller<'_>, _: i32, _: i32, _: i32, _: i32, _: i32) -> HostResult {
         nosys()
     }
 
-    pub(crate) fn sock_shutdown(_: &mut Caller<'_, HostState>, _: i32, _: i32) -> HostResult {
+    pub(crate) fn sock_shutdown(_: &mut Caller<'_>, _: i32, _: i32) -> HostResult {
         nosys()
     }
 }

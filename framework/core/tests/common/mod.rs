@@ -43,7 +43,9 @@ pub fn call(rt: &Runtime, request: &Request<'_>) -> Reply {
     cervus_hostcalls::protocol::decode_reply(&reply[..n]).unwrap()
 }
 
-pub fn run_request(rt: &Runtime, run: RunRequest<'_>) -> Reply {
+/// Runs `run` on the test crate's engine (`crate::ENGINE`).
+pub fn run_request(rt: &Runtime, mut run: RunRequest<'_>) -> Reply {
+    run.engine = crate::ENGINE;
     call(rt, &Request::Run(run))
 }
 

@@ -7,61 +7,8 @@
 
 pub mod diff;
 
-use cervus_jit::runtime::{Code, Host, Instance, Limits, Stopped, Trap};
-use cervus_jit::vmctx::VmCtx;
-
-/// Code in an anonymous mapping: written while read-write, then switched
-/// to read-execute (never both).
-pub struct MmapCode {
-    base: *mut u8,
-    len: usize,
-}
-
-impl MmapCode {
-    pub fn new(code: &[u8]) -> MmapCode {
-        let len = code.len().max(1).next_multiple_of(4096);
-        // SAFETY: a fresh private anonymous mapping.
-        let base = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        assert_ne!(base, libc::MAP_FAILED);
-        let base = base.cast::<u8>();
-        // SAFETY: the mapping is `len >= code.len()` bytes, writable.
-        unsafe {
-            std::ptr::copy_nonoverlapping(code.as_ptr(), base, code.len());
-            assert_eq!(libc::mprotect(base.cast(), len, libc::PROT_READ | libc::PROT_EXEC), 0);
-        }
-        MmapCode { base, len }
-    }
-}
-
-impl Drop for MmapCode {
-    fn drop(&mut self) {
-        // SAFETY: our own mapping.
-        unsafe { libc::munmap(self.base.cast(), self.len) };
-    }
-}
-
-impl Code for MmapCode {
-    fn base(&self) -> *const u8 {
-        self.base
-    }
-
-    unsafe fn enter(&self, entry: *const u8, vmctx: *mut VmCtx, values: *mut u64) {
-        // SAFETY: the caller's contract: `entry` is an array-call entry.
-        unsafe {
-            let f: extern "sysv64" fn(*mut VmCtx, *mut u64) = std::mem::transmute(entry);
-            f(vmctx, values)
-        }
-    }
-}
+use cervus_jit::runtime::{Host, Instance, Limits, Stopped, Trap};
+pub use cervus_jit::user::MmapCode;
 
 /// A host with no imports and unlimited fuel (refilled `refills` times).
 pub struct NoHost {
@@ -90,8 +37,8 @@ pub fn stack_limit(room: u64) -> u64 {
 /// Compiles and instantiates `wasm`.
 pub fn instantiate(wasm: &[u8]) -> Result<Box<Instance>, String> {
     let module = cervus_jit::compile(wasm).map_err(|e| e.0)?;
-    let code = Box::new(MmapCode::new(&module.code));
-    Instance::new(module, code, LIMITS).map_err(|e| e.0)
+    let code = Box::new(MmapCode::new(&module.code).ok_or("mmap failed")?);
+    Instance::new(&module, code, LIMITS).map_err(|e| e.0)
 }
 
 /// Calls export `name` with `args`; returns the result slots.
