@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Host services the Cervus engine calls, implemented in C (files.c,
- * helpers.c). The engine declares the same functions in
+ * helpers.c, jit.c). The engine declares the same functions in
  * framework/engine/src/host.rs; the layout constants below are mirrored in
  * framework/engine/src/call.rs (HOST_* constants) and must stay equal.
  *
@@ -57,5 +57,12 @@ void cervus_host_random(u8 *buf, size_t len);
 bool cervus_host_capable_sys_admin(void);
 void cervus_host_interrupt_task(unsigned long task);
 void cervus_host_yield(void);
+
+/* jit.c: code memory for the JIT, and entering compiled code. */
+void *cervus_host_jit_arena(size_t *size);
+long cervus_host_jit_write(void *dst, const void *src, size_t len);
+long cervus_host_jit_enter(const void *entry, void *vmctx, u64 *values, bool fpu);
+void cervus_host_fpu_begin(void);
+void cervus_host_fpu_end(void);
 
 #endif

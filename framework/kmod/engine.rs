@@ -167,6 +167,7 @@ fn run_on(call: &mut EngineCall, stack: &mut EngineStack) -> Result {
 }
 
 fn enter(call: &mut EngineCall, stack: &mut EngineStack) -> Result<isize> {
+    call.stack_base = stack.base();
     let call: *mut EngineCall = call;
     // The trampoline preserves the callee-saved registers, also on abort.
     // SAFETY: `call` is valid and exclusively ours for the duration of the

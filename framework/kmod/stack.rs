@@ -62,6 +62,11 @@ impl EngineStack {
         unsafe { self.base.as_ptr().add(STACK_SIZE) }
     }
 
+    /// The stack's base (its lowest address).
+    pub(crate) fn base(&self) -> usize {
+        self.base.as_ptr() as usize
+    }
+
     /// Whether the canary at the base survived.
     pub(crate) fn intact(&self) -> bool {
         // SAFETY: the base is live, aligned and was initialised in `new`.

@@ -193,6 +193,9 @@ pub struct EngineCall {
     pub event: *mut EngineEvent,
     /// Written by the trampoline: the stack frame a panic unwinds to.
     pub abort_frame: usize,
+    /// Set by the glue: the lowest address of the private stack the call
+    /// runs on (JIT-compiled code keeps its frames well above it).
+    pub stack_base: usize,
     /// Set by the engine's panic handler: the panic message (UTF-8).
     pub panic_message: [u8; PANIC_MESSAGE_LEN],
     /// Its length.
@@ -217,6 +220,7 @@ impl EngineCall {
             heap_allocations: 0,
             event: core::ptr::null_mut(),
             abort_frame: 0,
+            stack_base: 0,
             panic_message: [0; PANIC_MESSAGE_LEN],
             panic_message_len: 0,
         }

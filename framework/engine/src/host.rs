@@ -72,6 +72,11 @@ unsafe extern "C" {
     fn cervus_host_log(level: u32, msg: *const u8, len: usize);
     fn cervus_host_signal_pending() -> bool;
     fn cervus_host_yield();
+    fn cervus_host_jit_arena(size: *mut usize) -> *mut u8;
+    fn cervus_host_jit_write(dst: *mut u8, src: *const u8, len: usize) -> isize;
+    fn cervus_host_jit_enter(entry: *const u8, vmctx: *mut core::ffi::c_void, values: *mut u64, fpu: bool) -> isize;
+    fn cervus_host_fpu_begin();
+    fn cervus_host_fpu_end();
     fn cervus_host_current_task() -> usize;
     fn cervus_host_interrupt_task(task: usize);
     fn cervus_host_now(clock: u32) -> u64;
@@ -203,6 +208,52 @@ pub fn signal_pending() -> bool {
 pub fn yield_now() {
     // SAFETY: no arguments; called in process context, where it may sleep.
     unsafe { cervus_host_yield() }
+}
+
+/// The JIT's code arena: its first byte and its size.
+pub fn jit_arena() -> (*mut u8, usize) {
+    let mut size = 0;
+    // SAFETY: writes the size to a valid location; returns a static address.
+    let base = unsafe { cervus_host_jit_arena(&mut size) };
+    (base, size)
+}
+
+/// Writes `bytes` (or int3 filler, for `None`, `len` bytes) at `dst` in the
+/// JIT arena, through a temporary writable alias.
+///
+/// # Safety
+///
+/// `dst..dst + len` lies in the arena and no code there runs or will run
+/// until the write is complete.
+pub unsafe fn jit_write(dst: *mut u8, bytes: Option<&[u8]>, len: usize) -> HostResult<()> {
+    let src = bytes.map_or(core::ptr::null(), <[u8]>::as_ptr);
+    let len = bytes.map_or(len, <[u8]>::len);
+    // SAFETY: the caller's contract; `src` is null or valid for `len` bytes.
+    check(unsafe { cervus_host_jit_write(dst, src, len) }).map(drop)
+}
+
+/// Calls compiled code at `entry`, inside a kernel FPU section if `fpu`.
+///
+/// # Safety
+///
+/// `entry` is an array-call entry of code in the arena, `vmctx` and
+/// `values` what that code expects (see `cervus_jit::runtime::Code::enter`).
+pub unsafe fn jit_enter(entry: *const u8, vmctx: *mut core::ffi::c_void, values: *mut u64, fpu: bool) -> HostResult<()> {
+    // SAFETY: the caller's contract.
+    check(unsafe { cervus_host_jit_enter(entry, vmctx, values, fpu) }).map(drop)
+}
+
+/// Starts a kernel FPU section (after [`fpu_end`], inside a call of
+/// [`jit_enter`] with `fpu`).
+pub fn fpu_begin() {
+    // SAFETY: no arguments; pairs with a preceding `fpu_end`.
+    unsafe { cervus_host_fpu_begin() }
+}
+
+/// Ends the kernel FPU section [`jit_enter`] started.
+pub fn fpu_end() {
+    // SAFETY: no arguments; called only inside an FPU section.
+    unsafe { cervus_host_fpu_end() }
 }
 
 /// The current task, as an opaque non-zero token.

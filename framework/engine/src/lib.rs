@@ -11,6 +11,8 @@
 //! - `supervisor`: per-task call slots and the panic handler that turns an
 //!   engine panic into a killed instance instead of a kernel crash.
 //! - `platform`: the core's `Platform` over the glue's host services.
+//! - `code`: executable memory for the JIT, in an arena of the module's
+//!   text, and entering compiled code.
 //! - `devices`: the core's `Devices` (drivers' device access) over the
 //!   glue's device services.
 //!
@@ -24,6 +26,7 @@
 extern crate alloc;
 
 pub mod call;
+mod code;
 mod devices;
 mod entry;
 mod heap;

@@ -6,7 +6,10 @@
 //! supervisor), and the glue refuses handles that instance does not hold.
 
 use cervus_core::platform::{Clock, DirEntry, FileStat, FileStatus, HostFile, OpenFlags, SysError, TaskToken, Whence};
+use alloc::boxed::Box;
+
 use cervus_core::{HeapStats, InstanceId, Level, Platform, Stdio};
+use cervus_jit::runtime::Code;
 
 use crate::call::{
     HOST_DIRENT_WORDS, HOST_STAT_WORDS, HOST_STATUS_APPEND, HOST_STATUS_KIND_SHIFT, HOST_STATUS_NONBLOCK,
@@ -14,6 +17,11 @@ use crate::call::{
 };
 use crate::host::{self, LogLevel};
 use crate::{heap, supervisor};
+
+/// Stack left below JIT-compiled code's frames for the hostcalls it makes
+/// (the core's hostcall, then the kernel's file, device and network
+/// services). The private stack is 256 KiB (`framework/kmod/stack.rs`).
+const HOSTCALL_STACK: usize = 96 * 1024;
 
 /// The kernel, as seen by the core.
 pub struct KernelPlatform;
@@ -252,5 +260,17 @@ impl Platform for KernelPlatform {
 
     fn devices(&self) -> &dyn cervus_core::driver::Devices {
         &crate::devices::KernelDevices
+    }
+
+    fn load_code(&self, image: &[u8], floats: bool) -> Result<Box<dyn Code>, SysError> {
+        crate::code::load(image, floats)
+    }
+
+    fn jit_stack_limit(&self) -> u64 {
+        match supervisor::stack_base() {
+            // Not in an engine call: no stack to give, every call traps.
+            0 => u64::MAX,
+            base => (base + HOSTCALL_STACK + cervus_jit::MAX_FRAME as usize) as u64,
+        }
     }
 }

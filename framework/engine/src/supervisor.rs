@@ -99,6 +99,20 @@ pub fn set_running(instance: Option<InstanceId>) {
     }
 }
 
+/// The base (lowest address) of the private stack the current task's call
+/// runs on; 0 if it is not in a call.
+pub fn stack_base() -> usize {
+    let Some(slot) = slot_of(host::current_task()) else { return 0 };
+    let call = slot.call.load(Ordering::Relaxed);
+    if call.is_null() {
+        return 0;
+    }
+    // SAFETY: the slot's call is the live `EngineCall` of the current task's
+    // call into the engine (set in `enter`, cleared when it returns), and
+    // the glue does not touch it while the engine runs.
+    unsafe { (*call).stack_base }
+}
+
 /// Records the device whose driver lock the current task holds (0: none).
 pub fn set_held_device(dev: u64) {
     if let Some(slot) = slot_of(host::current_task()) {
