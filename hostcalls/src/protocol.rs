@@ -393,8 +393,23 @@ pub struct Info {
     pub heap_allocations: u64,
     /// Engine panics survived since the module was loaded.
     pub engine_panics: u64,
+    /// The JIT's work since the module was loaded.
+    pub jit: JitStats,
     /// The limits in force.
     pub limits: Limits,
+}
+
+/// What the JIT compiled, and the code it holds now.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct JitStats {
+    /// Modules compiled.
+    pub modules: u64,
+    /// Their wasm bytes in all.
+    pub wasm_bytes: u64,
+    /// Time spent compiling them, in nanoseconds.
+    pub compile_ns: u64,
+    /// Machine code loaded now (modules in use), in bytes.
+    pub code_bytes: u64,
 }
 
 /// Limits applied to instances (module parameters).

@@ -306,8 +306,11 @@ impl VirtioNet {
                     self.counters.rx_runts += 1;
                     continue;
                 }
-                frames[count] =
-                    Frame { buf: Buf::RxPool, offset: self.rx.slot_offset(u.id) + HEADER, len: u.len as usize - HEADER };
+                frames[count] = Frame {
+                    buf: Buf::RxPool,
+                    offset: self.rx.slot_offset(u.id) + HEADER,
+                    len: u.len as usize - HEADER,
+                };
                 count += 1;
             }
             hw.deliver(&frames[..count])?;

@@ -29,6 +29,7 @@ use crate::guest::JitCaller;
 use crate::hostcalls::{self, Capabilities, Hostcall};
 use crate::instance::HostState;
 use crate::instrument;
+use crate::program::JitProgram;
 use crate::trap;
 
 /// Most entries per table of a JIT instance (the interpreter's store
@@ -49,25 +50,12 @@ pub(crate) struct JitInstance {
 #[expect(clippy::result_large_err, reason = "replies are bounded inline values, built without allocating")]
 fn link(module: &CompiledModule, caps: Capabilities) -> Result<Vec<Hostcall>, ErrorReply> {
     let info = &module.info;
-    let mut imports = Vec::with_capacity(info.imports.len());
-    for (index, import) in info.imports.iter().enumerate() {
-        let (module_name, name) = (import.module.as_str(), import.name.as_str());
-        let Some(hostcall) = hostcalls::resolve(module_name, name, caps) else {
-            return Err(ErrorReply {
-                kind: ErrorKind::Link,
-                message: message!("unknown import `{module_name}::{name}`"),
-            });
-        };
+    let link = |(index, import): (usize, &cervus_jit::Import)| {
         let ty = info.func_type(index as u32);
-        if ty.params() != hostcall.params || ty.results() != hostcall.results {
-            return Err(ErrorReply {
-                kind: ErrorKind::Link,
-                message: message!("import `{module_name}::{name}` has the wrong type {ty:?}"),
-            });
-        }
-        imports.push(hostcall);
-    }
-    Ok(imports)
+        hostcalls::link(&import.module, &import.name, ty.params(), ty.results(), caps)
+            .map_err(|message| ErrorReply { kind: ErrorKind::Link, message })
+    };
+    info.imports.iter().enumerate().map(link).collect()
 }
 
 /// The outcome of a JIT trap, as the interpreter reports the same trap.
@@ -131,22 +119,20 @@ impl runtime::Host for Runner<'_> {
 }
 
 impl JitInstance {
-    /// Loads `module`'s code, links its imports under `caps`, instantiates
+    /// Links `program`'s imports under `caps`, instantiates
     /// it with `state` and runs its start function (within one slice of
     /// `policy`).
     #[expect(clippy::result_large_err, reason = "replies are bounded inline values, built without allocating")]
     pub(crate) fn new(
-        module: &CompiledModule,
+        program: &JitProgram,
         state: HostState,
         caps: Capabilities,
         memory_limit: u64,
         policy: Policy,
     ) -> Result<Self, ErrorReply> {
+        let module = &program.module;
         let imports = link(module, caps)?;
-        let code = state.platform.load_code(&module.code, module.info.uses_floats).map_err(|e| ErrorReply {
-            kind: ErrorKind::Limit,
-            message: message!("no room for {} bytes of compiled code (errno {})", module.code.len(), e.0),
-        })?;
+        let code = program.code.clone();
         let limits = runtime::Limits { memory_bytes: memory_limit, table_entries: TABLE_ENTRIES };
         let instance = runtime::Instance::new(module, code, limits)
             .map_err(|e| ErrorReply { kind: ErrorKind::Limit, message: message!("{}", e.0) })?;

@@ -8,7 +8,7 @@
 //! are its file descriptors 0-2, and a signal pending for it interrupts
 //! blocking calls. The host-side tests implement the same trait over `std`.
 
-use alloc::boxed::Box;
+use alloc::sync::Arc;
 use core::fmt;
 
 use crate::registry::InstanceId;
@@ -338,8 +338,9 @@ pub trait Platform: Sync {
     fn devices(&self) -> &dyn crate::driver::Devices;
 
     /// Makes a JIT code image executable, never writable through the same
-    /// mapping; `floats` says it uses SSE registers. Freed when dropped.
-    fn load_code(&self, image: &[u8], floats: bool) -> Result<Box<dyn cervus_jit::runtime::Code>, SysError>;
+    /// mapping; `floats` says it uses SSE registers. Freed when the last
+    /// reference is dropped.
+    fn load_code(&self, image: &[u8], floats: bool) -> Result<Arc<dyn cervus_jit::runtime::Code>, SysError>;
 
     /// The lowest stack address JIT-compiled code may start a function at,
     /// for a call made by the calling task now: what lies below is left to

@@ -11,14 +11,19 @@
 use alloc::sync::Arc;
 
 use cervus_hostcalls::message;
-use cervus_hostcalls::protocol::{EngineKind, ErrorKind, ErrorReply};
-use wasmi::{CompilationMode, Config, Engine, FuncType, Linker, Module, Store, Val, ValType};
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use alloc::vec::Vec;
+use cervus_hostcalls::protocol::{EngineKind, ErrorKind, ErrorReply, JitStats};
+
+use wasmi::{CompilationMode, Config, Engine, ExternType, FuncType, Linker, Module, Store, Val, ValType};
 
 use crate::exec::{self, Ended, Policy};
 use crate::hostcalls::{self, Capabilities};
 use crate::instance::HostState;
 use crate::instrument;
 use crate::jit::JitInstance;
+use crate::platform::{Clock, Platform};
 
 /// A validated, compiled module.
 #[derive(Clone)]
@@ -30,8 +35,48 @@ pub(crate) enum Program {
         /// The module.
         module: Module,
     },
-    /// Machine code from the JIT.
-    Jit(Arc<cervus_jit::CompiledModule>),
+    /// Machine code from the JIT, already in executable memory (shared by
+    /// every instance).
+    Jit(Arc<JitProgram>),
+}
+
+/// A module compiled by the JIT, with its code made executable.
+pub(crate) struct JitProgram {
+    /// Its shape and code image.
+    pub(crate) module: cervus_jit::CompiledModule,
+    /// The image, executable.
+    pub(crate) code: Arc<dyn cervus_jit::runtime::Code>,
+}
+
+impl Drop for JitProgram {
+    fn drop(&mut self) {
+        JIT.code_bytes.fetch_sub(self.module.code.len() as u64, Ordering::Relaxed);
+    }
+}
+
+/// The JIT's counters (see [`JitStats`]).
+struct JitCounters {
+    modules: AtomicU64,
+    wasm_bytes: AtomicU64,
+    compile_ns: AtomicU64,
+    code_bytes: AtomicU64,
+}
+
+static JIT: JitCounters = JitCounters {
+    modules: AtomicU64::new(0),
+    wasm_bytes: AtomicU64::new(0),
+    compile_ns: AtomicU64::new(0),
+    code_bytes: AtomicU64::new(0),
+};
+
+/// What the JIT compiled since the module was loaded, and holds now.
+pub(crate) fn jit_stats() -> JitStats {
+    JitStats {
+        modules: JIT.modules.load(Ordering::Relaxed),
+        wasm_bytes: JIT.wasm_bytes.load(Ordering::Relaxed),
+        compile_ns: JIT.compile_ns.load(Ordering::Relaxed),
+        code_bytes: JIT.code_bytes.load(Ordering::Relaxed),
+    }
 }
 
 fn interp_config() -> Config {
@@ -48,9 +93,10 @@ fn interp_config() -> Config {
 
 impl Program {
     /// Validates and compiles `wasm` for `engine`, with trap attribution
-    /// (see `instrument`). Errors name the module as it was given.
+    /// (see `instrument`); JIT code is made executable by `platform`.
+    /// Errors name the module as it was given.
     #[expect(clippy::result_large_err, reason = "replies are bounded inline values, built without allocating")]
-    pub(crate) fn compile(wasm: &[u8], engine: EngineKind) -> Result<Program, ErrorReply> {
+    pub(crate) fn compile(platform: &dyn Platform, wasm: &[u8], engine: EngineKind) -> Result<Program, ErrorReply> {
         let instrumented = instrument::instrument(wasm);
         let invalid =
             |e: &dyn core::fmt::Display| ErrorReply { kind: ErrorKind::InvalidModule, message: message!("{e}") };
@@ -64,11 +110,20 @@ impl Program {
                 Ok(Program::Interp { engine, module })
             }
             EngineKind::Jit => {
+                let started = platform.now(Clock::Monotonic);
                 let module = match instrumented.map(|w| cervus_jit::compile(&w)) {
                     Some(Ok(module)) => module,
                     _ => cervus_jit::compile(wasm).map_err(|e| invalid(&e.0))?,
                 };
-                Ok(Program::Jit(Arc::new(module)))
+                let code = platform.load_code(&module.code, module.info.uses_floats).map_err(|e| ErrorReply {
+                    kind: ErrorKind::Limit,
+                    message: message!("no room for {} bytes of compiled code (errno {})", module.code.len(), e.0),
+                })?;
+                JIT.modules.fetch_add(1, Ordering::Relaxed);
+                JIT.wasm_bytes.fetch_add(wasm.len() as u64, Ordering::Relaxed);
+                JIT.compile_ns.fetch_add(platform.now(Clock::Monotonic).saturating_sub(started), Ordering::Relaxed);
+                JIT.code_bytes.fetch_add(module.code.len() as u64, Ordering::Relaxed);
+                Ok(Program::Jit(Arc::new(JitProgram { module, code })))
             }
         }
     }
@@ -110,6 +165,32 @@ pub(crate) enum Instance {
     Jit(JitInstance),
 }
 
+/// Refuses a module whose function imports the hostcall list does not
+/// have (with these capabilities and signatures), as the JIT does.
+#[expect(clippy::result_large_err, reason = "replies are bounded inline values, built without allocating")]
+fn check_imports(module: &Module, caps: Capabilities) -> Result<(), ErrorReply> {
+    for import in module.imports() {
+        let ExternType::Func(ty) = import.ty() else { continue };
+        let params: Vec<_> = ty.params().iter().map(|t| parser_type(*t)).collect();
+        let results: Vec<_> = ty.results().iter().map(|t| parser_type(*t)).collect();
+        hostcalls::link(import.module(), import.name(), &params, &results, caps)
+            .map_err(|message| ErrorReply { kind: ErrorKind::Link, message })?;
+    }
+    Ok(())
+}
+
+fn parser_type(ty: ValType) -> wasmparser::ValType {
+    match ty {
+        ValType::I32 => wasmparser::ValType::I32,
+        ValType::I64 => wasmparser::ValType::I64,
+        ValType::F32 => wasmparser::ValType::F32,
+        ValType::F64 => wasmparser::ValType::F64,
+        ValType::V128 => wasmparser::ValType::V128,
+        ValType::FuncRef => wasmparser::ValType::FUNCREF,
+        ValType::ExternRef => wasmparser::ValType::EXTERNREF,
+    }
+}
+
 fn val_type(ty: wasmparser::ValType) -> ValType {
     match ty {
         wasmparser::ValType::I64 => ValType::I64,
@@ -136,6 +217,7 @@ impl Instance {
             Program::Interp { engine, module } => {
                 let mut store = Store::new(engine, state);
                 store.limiter(|s| &mut s.store_limits);
+                check_imports(module, caps)?;
                 let mut linker = Linker::new(engine);
                 hostcalls::register(&mut linker, caps)
                     .map_err(|e| ErrorReply { kind: ErrorKind::Internal, message: message!("{e}") })?;
@@ -146,7 +228,7 @@ impl Instance {
                     .map_err(|e| crate::run::instantiation_error(&e))?;
                 Ok(Instance::Interp { store, instance })
             }
-            Program::Jit(module) => JitInstance::new(module, state, caps, memory_limit, policy).map(Instance::Jit),
+            Program::Jit(program) => JitInstance::new(program, state, caps, memory_limit, policy).map(Instance::Jit),
         }
     }
 

@@ -50,7 +50,7 @@ pub fn run(
     limits: RunLimits,
     broadcasts: &Arc<Broadcasts>,
 ) -> Result<RunReport, ErrorReply> {
-    let program = Program::compile(request.wasm, request.engine)?;
+    let program = Program::compile(platform, request.wasm, request.engine)?;
     // From here on the instance holds host files, tagged with its id. The
     // guard is declared before the instance, so it clears the record only
     // after the instance (and every file it holds) is dropped.

@@ -19,8 +19,9 @@ use crate::platform::{Level, Platform};
 use crate::registry::{Actor, Identity, InstanceId, KillError, RegisterError, Registry};
 use crate::run::{self, RunLimits};
 
-/// The interpreter compiled into this build (pinned in the workspace manifest).
-pub const INTERPRETER: &str = "wasmi 2.0.0";
+/// The engines compiled into this build (versions pinned in the manifests):
+/// the interpreter and the JIT.
+pub const ENGINES: &str = "wasmi 2.0.0 (interp), cranelift 0.135.8 (jit)";
 
 /// Settings fixed when the runtime is created (the kernel's module parameters).
 #[derive(Clone, Debug)]
@@ -122,12 +123,13 @@ impl Runtime {
         Info {
             abi_version: ABI_VERSION,
             module_version: self.config.module_version.clone(),
-            engines: short(INTERPRETER),
+            engines: short(ENGINES),
             live_instances: self.registry.live(),
             started_instances: self.registry.started(),
             heap_bytes: heap.bytes,
             heap_allocations: heap.allocations,
             engine_panics: self.engine_panics.load(Ordering::Relaxed),
+            jit: crate::program::jit_stats(),
             limits: self.config.limits,
         }
     }

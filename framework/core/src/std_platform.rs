@@ -9,13 +9,13 @@
 //! to exercise the core; the kernel does the real thing with
 //! `LOOKUP_BENEATH`.
 
-use std::boxed::Box;
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::path::{Component, Path, PathBuf};
 use std::string::{String, ToString};
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -400,9 +400,9 @@ impl Platform for StdPlatform {
         &self.edu
     }
 
-    fn load_code(&self, image: &[u8], _floats: bool) -> Result<Box<dyn cervus_jit::runtime::Code>, SysError> {
+    fn load_code(&self, image: &[u8], _floats: bool) -> Result<Arc<dyn cervus_jit::runtime::Code>, SysError> {
         let code = cervus_jit::user::MmapCode::new(image).ok_or(SysError::ENOMEM)?;
-        Ok(Box::new(code))
+        Ok(Arc::new(code))
     }
 
     fn jit_stack_limit(&self) -> u64 {

@@ -90,8 +90,9 @@ enum Command {
         /// default needs CAP_SYS_ADMIN.
         #[arg(long, value_parser = parse_size)]
         memory: Option<u64>,
-        /// The engine to run on.
-        #[arg(long, value_enum, default_value = "interp")]
+        /// The engine to run on: the interpreter unless CERVUS_ENGINE says
+        /// otherwise.
+        #[arg(long, value_enum, env = "CERVUS_ENGINE", default_value = "interp")]
         engine: Engine,
         /// Arguments passed to the module (after `--`).
         #[arg(last = true)]
@@ -129,8 +130,8 @@ enum DriverCommand {
         /// device back when the wasm driver is unloaded.
         #[arg(long)]
         rebind: bool,
-        /// The engine to run on.
-        #[arg(long, value_enum, default_value = "interp")]
+        /// The engine to run on: the JIT unless CERVUS_ENGINE says otherwise.
+        #[arg(long, value_enum, env = "CERVUS_ENGINE", default_value = "jit")]
         engine: Engine,
     },
     /// Replace a running driver's module without unbinding its device: its
@@ -142,8 +143,9 @@ enum DriverCommand {
         name: String,
         /// The new .wasm file.
         file: PathBuf,
-        /// The engine to run it on.
-        #[arg(long, value_enum, default_value = "interp")]
+        /// The engine to run it on: the JIT unless CERVUS_ENGINE says
+        /// otherwise.
+        #[arg(long, value_enum, env = "CERVUS_ENGINE", default_value = "jit")]
         engine: Engine,
     },
     /// Stop a driver and give its device back.
@@ -259,6 +261,10 @@ fn info() -> CliResult {
     println!("heap_bytes: {}", info.heap_bytes);
     println!("heap_allocations: {}", info.heap_allocations);
     println!("engine_panics: {}", info.engine_panics);
+    println!("jit_modules: {}", info.jit.modules);
+    println!("jit_wasm_bytes: {}", info.jit.wasm_bytes);
+    println!("jit_compile_ns: {}", info.jit.compile_ns);
+    println!("jit_code_bytes: {}", info.jit.code_bytes);
     println!("max_instances: {}", info.limits.max_instances);
     println!("memory_limit: {}", info.limits.memory_limit);
     println!("exec_slice: {}", info.limits.exec_slice);

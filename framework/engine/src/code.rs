@@ -15,7 +15,7 @@
 //! [`Code::suspend`] ends before the runtime does anything that may sleep
 //! (hostcalls, yields, allocations) and [`Code::resume`] starts again.
 
-use alloc::boxed::Box;
+use alloc::sync::Arc;
 
 use cervus_core::platform::SysError;
 use cervus_core::{Level, Platform};
@@ -68,7 +68,7 @@ fn release(first: usize, n: usize) {
 }
 
 /// Copies `image` into a fresh region of the arena.
-pub(crate) fn load(image: &[u8], floats: bool) -> Result<Box<dyn Code>, SysError> {
+pub(crate) fn load(image: &[u8], floats: bool) -> Result<Arc<dyn Code>, SysError> {
     let (arena, size) = host::jit_arena();
     let total = (size / PAGE).min(MAX_PAGES);
     let pages = image.len().div_ceil(PAGE).max(1);
@@ -81,7 +81,7 @@ pub(crate) fn load(image: &[u8], floats: bool) -> Result<Box<dyn Code>, SysError
         return Err(SysError(errno));
     }
     // INVARIANT: `base` is page `first` of the arena, `pages` are reserved.
-    Ok(Box::new(KernelCode { base, first, pages, floats }))
+    Ok(Arc::new(KernelCode { base, first, pages, floats }))
 }
 
 /// A region of the arena holding one instance's code.
@@ -100,6 +100,10 @@ pub(crate) struct KernelCode {
 // SAFETY: the region is owned by this value; its address may be used from
 // any task.
 unsafe impl Send for KernelCode {}
+
+// SAFETY: the code is immutable while this value lives; entering it from
+// several tasks at once is fine (each call has its own context).
+unsafe impl Sync for KernelCode {}
 
 impl Code for KernelCode {
     fn base(&self) -> *const u8 {

@@ -238,7 +238,12 @@ pub unsafe fn jit_write(dst: *mut u8, bytes: Option<&[u8]>, len: usize) -> HostR
 ///
 /// `entry` is an array-call entry of code in the arena, `vmctx` and
 /// `values` what that code expects (see `cervus_jit::runtime::Code::enter`).
-pub unsafe fn jit_enter(entry: *const u8, vmctx: *mut core::ffi::c_void, values: *mut u64, fpu: bool) -> HostResult<()> {
+pub unsafe fn jit_enter(
+    entry: *const u8,
+    vmctx: *mut core::ffi::c_void,
+    values: *mut u64,
+    fpu: bool,
+) -> HostResult<()> {
     // SAFETY: the caller's contract.
     check(unsafe { cervus_host_jit_enter(entry, vmctx, values, fpu) }).map(drop)
 }

@@ -5,8 +5,8 @@
 //! File operations name the instance the calling task is running (from the
 //! supervisor), and the glue refuses handles that instance does not hold.
 
+use alloc::sync::Arc;
 use cervus_core::platform::{Clock, DirEntry, FileStat, FileStatus, HostFile, OpenFlags, SysError, TaskToken, Whence};
-use alloc::boxed::Box;
 
 use cervus_core::{HeapStats, InstanceId, Level, Platform, Stdio};
 use cervus_jit::runtime::Code;
@@ -262,7 +262,7 @@ impl Platform for KernelPlatform {
         &crate::devices::KernelDevices
     }
 
-    fn load_code(&self, image: &[u8], floats: bool) -> Result<Box<dyn Code>, SysError> {
+    fn load_code(&self, image: &[u8], floats: bool) -> Result<Arc<dyn Code>, SysError> {
         crate::code::load(image, floats)
     }
 

@@ -9,20 +9,23 @@
 //! of compiled code (bulk memory, tables, segments), is here and shared.
 
 use alloc::boxed::Box;
+use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::ptr;
 
+use crate::CompileError;
 use crate::compile::CompiledModule;
 use crate::module::{Const, ModuleInfo, unsupported};
 use crate::vmctx::{FuncRef, LibCalls, TableDesc, TrapKind, VmCtx};
-use crate::CompileError;
 
 /// Bytes in a wasm page.
 pub const PAGE: u64 = 65536;
 
-/// A compiled module's code, made executable somewhere.
-pub trait Code: Send {
+/// A compiled module's code, made executable somewhere. Shared by every
+/// instance of the module (it is immutable; instances differ only in their
+/// contexts).
+pub trait Code: Send + Sync {
     /// Address of the first byte of the image.
     fn base(&self) -> *const u8;
 
@@ -83,7 +86,7 @@ pub struct Limits {
 /// context) while it runs.
 pub struct Instance {
     ctx: VmCtx,
-    code: Box<dyn Code>,
+    code: Arc<dyn Code>,
     entries: Vec<Option<u32>>,
     info: ModuleInfo,
     limits: Limits,
@@ -125,7 +128,11 @@ impl Instance {
     /// Instantiates `module`, whose code `code` holds: memory, globals,
     /// tables, then the active segments. The start function is not run
     /// (call [`Instance::start`]).
-    pub fn new(module: &CompiledModule, code: Box<dyn Code>, limits: Limits) -> Result<Box<Instance>, InstantiateError> {
+    pub fn new(
+        module: &CompiledModule,
+        code: Arc<dyn Code>,
+        limits: Limits,
+    ) -> Result<Box<Instance>, InstantiateError> {
         let CompiledModule { info, funcs, entries, .. } = module;
         let (info, entries) = (info.clone(), entries.clone());
         let base = code.base();

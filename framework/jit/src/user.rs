@@ -70,3 +70,6 @@ impl Code for MmapCode {
 
 // SAFETY: the mapping is immutable after `new` and owned by this value.
 unsafe impl Send for MmapCode {}
+
+// SAFETY: as for `Send`: nothing in it changes after `new`.
+unsafe impl Sync for MmapCode {}

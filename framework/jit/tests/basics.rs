@@ -179,10 +179,13 @@ fn select_after_a_constant_local_is_right_where_wasmi_2_0_is_not() {
 
 #[test]
 fn float_use_is_detected_in_bodies_not_only_in_types() {
-    let float_inside = wat::parse_str(r#"(module (func (export "f") (result i32) f64.const 2.5 i32.trunc_f64_s))"#).unwrap();
+    let float_inside =
+        wat::parse_str(r#"(module (func (export "f") (result i32) f64.const 2.5 i32.trunc_f64_s))"#).unwrap();
     assert!(cervus_jit::compile(&float_inside).unwrap().info.uses_floats);
     let float_local = wat::parse_str(r#"(module (func (export "f") (local f32)))"#).unwrap();
     assert!(cervus_jit::compile(&float_local).unwrap().info.uses_floats);
-    let integers = wat::parse_str(r#"(module (func (export "f") (param i32) (result i64) local.get 0 i64.extend_i32_s))"#).unwrap();
+    let integers =
+        wat::parse_str(r#"(module (func (export "f") (param i32) (result i64) local.get 0 i64.extend_i32_s))"#)
+            .unwrap();
     assert!(!cervus_jit::compile(&integers).unwrap().info.uses_floats);
 }

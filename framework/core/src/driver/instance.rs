@@ -92,10 +92,15 @@ pub(crate) struct Compiled {
 }
 
 impl Compiled {
-    /// Validates and compiles `wasm` for `engine`.
+    /// Validates and compiles `wasm` for `engine` (JIT code made executable
+    /// by `platform`).
     #[expect(clippy::result_large_err, reason = "replies are bounded inline values, built without allocating")]
-    pub(crate) fn new(wasm: &[u8], engine: EngineKind) -> Result<Self, cervus_hostcalls::protocol::ErrorReply> {
-        let program = Program::compile(wasm, engine)?;
+    pub(crate) fn new(
+        platform: &dyn Platform,
+        wasm: &[u8],
+        engine: EngineKind,
+    ) -> Result<Self, cervus_hostcalls::protocol::ErrorReply> {
+        let program = Program::compile(platform, wasm, engine)?;
         Ok(Compiled { program, hash: cervus_hostcalls::sha256::short_hex(wasm) })
     }
 }

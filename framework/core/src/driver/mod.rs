@@ -221,7 +221,7 @@ impl Drivers {
         if self.slots.lock().len() >= MAX_DRIVERS {
             return Err(error(ErrorKind::Limit, message!("{MAX_DRIVERS} drivers are loaded")));
         }
-        let compiled = Compiled::new(request.wasm, request.engine)?;
+        let compiled = Compiled::new(platform, request.wasm, request.engine)?;
         let spec = device_spec(request)?;
         let who = registry::Identity {
             name: request.name,

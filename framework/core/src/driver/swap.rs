@@ -123,7 +123,7 @@ impl Drivers {
         let slot = self
             .find(|s| s.name == request.name)
             .ok_or_else(|| error(ErrorKind::NotFound, message!("no driver {}", request.name)))?;
-        let compiled = Compiled::new(request.wasm, request.engine)?;
+        let compiled = Compiled::new(platform, request.wasm, request.engine)?;
         platform.set_running(Some(slot.id));
         let fresh = DriverInstance::new(&compiled, &slot.identity(platform), None);
         platform.set_running(None);

@@ -168,7 +168,30 @@ pub(crate) fn register(linker: &mut Linker<HostState>, caps: Capabilities) -> Re
     wasi::register(linker, caps)
 }
 
+/// The hostcall an import of `module`.`name` with this signature links to,
+/// or why it links to none. Both engines check their imports with it, so
+/// they refuse a module with the same message.
+#[expect(clippy::result_large_err, reason = "messages are bounded inline strings, built without allocating")]
+pub(crate) fn link(
+    module: &str,
+    name: &str,
+    params: &[ValType],
+    results: &[ValType],
+    caps: Capabilities,
+) -> Result<Hostcall, cervus_hostcalls::protocol::Message> {
+    use cervus_hostcalls::message;
+    let hostcall = resolve(module, name, caps).ok_or_else(|| message!("unknown import `{module}::{name}`"))?;
+    if params != hostcall.params || results != hostcall.results {
+        return Err(message!(
+            "import `{module}::{name}` has type {params:?} -> {results:?}; the hostcall takes {:?} -> {:?}",
+            hostcall.params,
+            hostcall.results
+        ));
+    }
+    Ok(hostcall)
+}
+
 /// The hostcall `module`.`name`, if it exists and the capabilities allow it.
-pub(crate) fn resolve(module: &str, name: &str, caps: Capabilities) -> Option<Hostcall> {
+fn resolve(module: &str, name: &str, caps: Capabilities) -> Option<Hostcall> {
     native::resolve(module, name, caps).or_else(|| wasi::resolve(module, name, caps))
 }

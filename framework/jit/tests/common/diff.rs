@@ -137,7 +137,7 @@ pub fn compare(engine: &Engine, wasm: &[u8], seed: u64, stats: &mut Stats) {
     let reference = linker.instantiate_and_start(&mut store, &module);
 
     let compiled = cervus_jit::compile(wasm).unwrap_or_else(|e| panic!("the JIT refused a valid module: {e}"));
-    let code = Box::new(MmapCode::new(&compiled.code).expect("mmap"));
+    let code = std::sync::Arc::new(MmapCode::new(&compiled.code).expect("mmap"));
     let jit = Instance::new(&compiled, code, LIMITS);
     let limit = stack_limit(1 << 20);
     let (reference, mut jit) = match (reference, jit) {

@@ -37,7 +37,7 @@ pub fn stack_limit(room: u64) -> u64 {
 /// Compiles and instantiates `wasm`.
 pub fn instantiate(wasm: &[u8]) -> Result<Box<Instance>, String> {
     let module = cervus_jit::compile(wasm).map_err(|e| e.0)?;
-    let code = Box::new(MmapCode::new(&module.code).ok_or("mmap failed")?);
+    let code = std::sync::Arc::new(MmapCode::new(&module.code).ok_or("mmap failed")?);
     Instance::new(&module, code, LIMITS).map_err(|e| e.0)
 }
 

@@ -1,0 +1,5 @@
+# SPDX-License-Identifier: GPL-2.0
+# The apps-limits scenario, with every app on the JIT.
+# vm: --timeout 900
+# vm: --add "$here/scenarios/apps-limits.sh"
+CERVUS_ENGINE=jit exec sh ./apps-limits.sh
