@@ -35,7 +35,7 @@ ok "the device is bound to cervus_wasm"
 grep -q 'cervus:edu' /proc/interrupts || fail "no cervus:edu interrupt"
 ok "its interrupt vector is requested"
 expect_status 0 "cvctl driver list" -- cvctl driver list
-expect_grep "^ +[0-9]+ edu +${CERVUS_ENGINE:-jit} 0000:00:04.0 +1234:11e8 running" out "lists it running on the edu device, on its engine"
+expect_grep "^ +[0-9]+ edu +${CERVUS_ENGINE:-jit} +0000:00:04.0 +1234:11e8 running" out "lists it running on the edu device, on its engine"
 
 for n in 0 1 5 10 12; do
     echo $n > /dev/edu || fail "write $n"
