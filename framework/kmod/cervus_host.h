@@ -64,5 +64,6 @@ long cervus_host_jit_write(void *dst, const void *src, size_t len);
 long cervus_host_jit_enter(const void *entry, void *vmctx, u64 *values, bool fpu);
 void cervus_host_fpu_begin(void);
 void cervus_host_fpu_end(void);
+void cervus_host_jit_abort(void);
 
 #endif

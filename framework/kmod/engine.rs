@@ -36,6 +36,10 @@ extern "C" {
     /// `stack_top`, after saving the frame to unwind to in `*abort_frame`.
     /// Returns `TRAMPOLINE_RETURNED`, or `TRAMPOLINE_ABORTED` after a panic.
     fn cervus_call_on_stack(call: *mut EngineCall, stack_top: *mut u8, abort_frame: *mut usize) -> isize;
+
+    /// Ends the kernel FPU section an aborted call left open, if any
+    /// (`jit.c`).
+    fn cervus_host_jit_abort();
 }
 
 /// The module parameters the engine needs.
@@ -174,6 +178,13 @@ fn enter(call: &mut EngineCall, stack: &mut EngineStack) -> Result<isize> {
     // call; its buffers are valid for their lengths (set by our callers);
     // `stack.top()` is the top of a live stack used by nobody else.
     let ret = unsafe { cervus_call_on_stack(call, stack.top(), core::ptr::addr_of_mut!((*call).abort_frame)) };
+    if ret == TRAMPOLINE_ABORTED {
+        // A panic in the runtime of JIT-compiled code may have left its FPU
+        // section (and so preemption) off: close it before anything else.
+        // SAFETY: no arguments; called right after the abort, on the CPU
+        // the section (if any) was opened on.
+        unsafe { cervus_host_jit_abort() };
+    }
     if !stack.intact() {
         pr_err!("engine stack overrun detected (canary overwritten)\n");
         return Err(EIO);

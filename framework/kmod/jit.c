@@ -12,9 +12,11 @@
  * is read-only + executable and stays so; bytes reach it only through
  * cervus_host_jit_write(), which maps the affected pages a second time,
  * writable and non-executable (vmap() with PAGE_KERNEL), copies, and
- * unmaps the alias before returning: at no point is any mapping both
- * writable and executable, and the alias never outlives the call. Every
- * CPU then executes a serializing instruction, so none runs stale bytes.
+ * unmaps the alias before returning, flushing vmap's lazily kept TLB
+ * entries too (vm_unmap_aliases()): at no point is any mapping both
+ * writable and executable, and the alias does not outlive the call, not
+ * even in a TLB. Every CPU then executes a serializing instruction, so none
+ * runs stale bytes.
  * Code is entered only through cervus_jit_call() (jit_arena.S), at entries
  * that begin with endbr64; the rest of the arena is int3, so a stray
  * indirect branch into it stops at once.
@@ -23,6 +25,7 @@
 #include <asm/fpu/api.h>
 #include <asm/sync_core.h>
 #include <linux/mm.h>
+#include <linux/percpu.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/string.h>
@@ -83,8 +86,27 @@ long cervus_host_jit_write(void *dst, const void *src, size_t len)
 	else
 		memset(alias + offset_in_page(dst), 0xcc, len);
 	vunmap(alias);
+	vm_unmap_aliases();
 	on_each_cpu(cervus_sync_core, NULL, 1);
 	return 0;
+}
+
+/*
+ * Whether this CPU is in an FPU section the engine opened. A section keeps
+ * preemption off, so while it is open the flag belongs to the task in it.
+ */
+static DEFINE_PER_CPU(bool, cervus_fpu_open);
+
+void cervus_host_fpu_begin(void)
+{
+	kernel_fpu_begin();
+	this_cpu_write(cervus_fpu_open, true);
+}
+
+void cervus_host_fpu_end(void)
+{
+	this_cpu_write(cervus_fpu_open, false);
+	kernel_fpu_end();
 }
 
 /*
@@ -98,20 +120,23 @@ long cervus_host_jit_enter(const void *entry, void *vmctx, u64 *values, bool fpu
 	if (fpu) {
 		if (!irq_fpu_usable())
 			return -EBUSY;
-		kernel_fpu_begin();
+		cervus_host_fpu_begin();
 	}
 	cervus_jit_call(entry, vmctx, values);
 	if (fpu)
-		kernel_fpu_end();
+		cervus_host_fpu_end();
 	return 0;
 }
 
-void cervus_host_fpu_begin(void)
+/*
+ * After an engine panic (the trampoline returned TRAMPOLINE_ABORTED): ends
+ * the FPU section the panicking call left open, if it left one. Called by
+ * the glue at once, so this is still the CPU the section was opened on (it
+ * kept preemption off); if no section is open, the flag read is this
+ * CPU's own and false.
+ */
+void cervus_host_jit_abort(void)
 {
-	kernel_fpu_begin();
-}
-
-void cervus_host_fpu_end(void)
-{
-	kernel_fpu_end();
+	if (this_cpu_read(cervus_fpu_open))
+		cervus_host_fpu_end();
 }

@@ -58,17 +58,23 @@ impl Slices {
         Slices { policy, given: policy.slice, fuel_used: 0, slices: 1, started: state.platform.now(Clock::ThreadCpu) }
     }
 
-    /// Ends the current slice, in which `left` of the fuel given is left,
-    /// and publishes the counters (with the memory's size in bytes).
-    pub(crate) fn end(&mut self, state: &HostState, left: u64, memory_bytes: Option<u64>) {
-        let used = self.given.saturating_sub(left);
+    /// Ends the current slice, in which `left` of the fuel given is left
+    /// (below zero if the last charge overdrew it), and publishes the
+    /// counters (with the memory's size in bytes, if known).
+    pub(crate) fn end(&mut self, state: &HostState, left: i64, memory_bytes: Option<u64>) {
+        let used = (i128::from(self.given) - i128::from(left)).clamp(0, i128::from(u64::MAX)) as u64;
         self.fuel_used += used;
         let cpu = state.platform.now(Clock::ThreadCpu).saturating_sub(self.started);
         let control = &state.control;
         control.fuel_used.fetch_add(used, Ordering::Relaxed);
         control.cpu_ns.fetch_add(cpu, Ordering::Relaxed);
+        Self::publish_memory(state, memory_bytes);
+    }
+
+    /// Publishes the memory's size in bytes, if known.
+    pub(crate) fn publish_memory(state: &HostState, memory_bytes: Option<u64>) {
         if let Some(bytes) = memory_bytes {
-            control.memory_bytes.store(bytes, Ordering::Relaxed);
+            state.control.memory_bytes.store(bytes, Ordering::Relaxed);
         }
     }
 
@@ -112,7 +118,8 @@ pub(crate) fn execute(
     let mut call = func.call_resumable(&mut *store, params, results);
     let ended = loop {
         let memory = instance.get_memory(&*store, "memory").map(|m| m.data_size(&*store) as u64);
-        slices.end(store.data(), store.get_fuel().unwrap_or(0), memory);
+        let left = i64::try_from(store.get_fuel().unwrap_or(0)).unwrap_or(i64::MAX);
+        slices.end(store.data(), left, memory);
         match call {
             Ok(ResumableCall::Finished) => break Ended::Returned,
             Ok(ResumableCall::OutOfFuel(paused)) => match slices.next(store.data(), paused.required_fuel()) {

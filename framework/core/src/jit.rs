@@ -105,8 +105,7 @@ impl runtime::Host for Runner<'_> {
     fn out_of_fuel(&mut self, left: i64) -> Result<i64, Stopped> {
         // `left` is at most 0: the slice used what it was given, and the
         // charge that crossed zero is counted with it.
-        self.slices.end(self.state, 0, None);
-        self.slices.fuel_used += left.unsigned_abs();
+        self.slices.end(self.state, left, None);
         match self.slices.next(self.state, 1) {
             Ok(fuel) => Ok(i64::try_from(fuel).unwrap_or(i64::MAX)),
             Err(ended) => {
@@ -213,10 +212,13 @@ impl JitInstance {
         };
         let result = self.instance.call(index, &mut values, &mut runner, given, stack_limit);
         let Runner { mut slices, ended, stopped_between_slices, .. } = runner;
-        // A slice stopped in `out_of_fuel` was counted there.
-        let left =
-            if stopped_between_slices { slices.given } else { u64::try_from(self.instance.fuel_left()).unwrap_or(0) };
-        slices.end(&self.state, left, Some(self.instance.memory().len() as u64));
+        let memory = Some(self.instance.memory().len() as u64);
+        if stopped_between_slices {
+            // Its last slice was counted in `out_of_fuel`.
+            Slices::publish_memory(&self.state, memory);
+        } else {
+            slices.end(&self.state, self.instance.fuel_left(), memory);
+        }
         let ended = match result {
             Ok(()) => {
                 let ty = self.instance.info().func_type(index);

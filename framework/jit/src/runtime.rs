@@ -469,38 +469,62 @@ unsafe extern "C" fn memory_grow(vmctx: *mut VmCtx, delta: u64) -> u64 {
     old
 }
 
+/// Bytes a bulk operation moves per unit of fuel.
+const BULK_BYTES_PER_FUEL: u64 = 64;
+/// Bulk operations over more bytes than this run outside the code's
+/// execution context ([`Code::suspend`]): they can take a while, and a
+/// kernel FPU section must stay short.
+const BULK_SUSPEND_BYTES: u64 = 4096;
+
+/// Runs a bulk operation over `bytes` bytes: charges its fuel (one unit per
+/// [`BULK_BYTES_PER_FUEL`]; the next fuel check calls the runtime if that
+/// used it up, so a loop of large copies yields like any loop), and runs
+/// long ones suspended.
+fn bulk(instance: &mut Instance, bytes: u64, op: impl FnOnce(&mut Instance) -> Result<(), TrapKind>) -> u32 {
+    let cost = i64::try_from(bytes / BULK_BYTES_PER_FUEL).unwrap_or(i64::MAX);
+    instance.ctx.fuel = instance.ctx.fuel.saturating_sub(cost);
+    let long = bytes > BULK_SUSPEND_BYTES;
+    if long {
+        instance.code.suspend();
+    }
+    let result = op(instance);
+    if long {
+        instance.code.resume();
+    }
+    status(instance, result)
+}
+
 unsafe extern "C" fn memory_fill(vmctx: *mut VmCtx, dst: u64, value: u64, len: u64) -> u32 {
     // SAFETY: called by compiled code with its context.
     let instance = unsafe { instance(vmctx) };
-    let result = match range(dst, len, instance.memory.len() as u64) {
+    bulk(instance, len, |instance| match range(dst, len, instance.memory.len() as u64) {
         Some(r) => {
             instance.memory[r].fill(value as u8);
             Ok(())
         }
         None => Err(TrapKind::MemoryOutOfBounds),
-    };
-    status(instance, result)
+    })
 }
 
 unsafe extern "C" fn memory_copy(vmctx: *mut VmCtx, dst: u64, src: u64, len: u64) -> u32 {
     // SAFETY: called by compiled code with its context.
     let instance = unsafe { instance(vmctx) };
-    let size = instance.memory.len() as u64;
-    let result = match (range(src, len, size), range(dst, len, size)) {
-        (Some(s), Some(d)) => {
-            instance.memory.copy_within(s, d.start);
-            Ok(())
+    bulk(instance, len, |instance| {
+        let size = instance.memory.len() as u64;
+        match (range(src, len, size), range(dst, len, size)) {
+            (Some(s), Some(d)) => {
+                instance.memory.copy_within(s, d.start);
+                Ok(())
+            }
+            _ => Err(TrapKind::MemoryOutOfBounds),
         }
-        _ => Err(TrapKind::MemoryOutOfBounds),
-    };
-    status(instance, result)
+    })
 }
 
 unsafe extern "C" fn memory_init(vmctx: *mut VmCtx, segment: u64, dst: u64, src: u64, len: u64) -> u32 {
     // SAFETY: called by compiled code with its context.
     let instance = unsafe { instance(vmctx) };
-    let result = instance.init_memory(segment as usize, dst, src, len);
-    status(instance, result)
+    bulk(instance, len, |instance| instance.init_memory(segment as usize, dst, src, len))
 }
 
 unsafe extern "C" fn data_drop(vmctx: *mut VmCtx, segment: u64) -> u32 {
@@ -522,15 +546,16 @@ unsafe extern "C" fn table_grow(vmctx: *mut VmCtx, table: u64, init: u64, delta:
 unsafe extern "C" fn table_fill(vmctx: *mut VmCtx, table: u64, dst: u64, value: u64, len: u64) -> u32 {
     // SAFETY: called by compiled code with its context.
     let instance = unsafe { instance(vmctx) };
-    let t = &mut instance.tables[table as usize];
-    let result = match range(dst, len, t.len() as u64) {
-        Some(r) => {
-            t[r].fill(value);
-            Ok(())
+    bulk(instance, len.saturating_mul(8), |instance| {
+        let t = &mut instance.tables[table as usize];
+        match range(dst, len, t.len() as u64) {
+            Some(r) => {
+                t[r].fill(value);
+                Ok(())
+            }
+            None => Err(TrapKind::TableOutOfBounds),
         }
-        None => Err(TrapKind::TableOutOfBounds),
-    };
-    status(instance, result)
+    })
 }
 
 unsafe extern "C" fn table_copy(
@@ -544,7 +569,7 @@ unsafe extern "C" fn table_copy(
     // SAFETY: called by compiled code with its context.
     let instance = unsafe { instance(vmctx) };
     let (dt, st) = (dst_table as usize, src_table as usize);
-    let result =
+    bulk(instance, len.saturating_mul(8), |instance| {
         match (range(src, len, instance.tables[st].len() as u64), range(dst, len, instance.tables[dt].len() as u64)) {
             (Some(s), Some(d)) => {
                 // No allocation here: compiled code may run in a section
@@ -559,15 +584,14 @@ unsafe extern "C" fn table_copy(
                 Ok(())
             }
             _ => Err(TrapKind::TableOutOfBounds),
-        };
-    status(instance, result)
+        }
+    })
 }
 
 unsafe extern "C" fn table_init(vmctx: *mut VmCtx, table: u64, segment: u64, dst: u64, src: u64, len: u64) -> u32 {
     // SAFETY: called by compiled code with its context.
     let instance = unsafe { instance(vmctx) };
-    let result = instance.init_table(table as u32, segment as usize, dst, src, len);
-    status(instance, result)
+    bulk(instance, len.saturating_mul(8), |instance| instance.init_table(table as u32, segment as usize, dst, src, len))
 }
 
 unsafe extern "C" fn elem_drop(vmctx: *mut VmCtx, segment: u64) -> u32 {

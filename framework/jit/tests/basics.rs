@@ -189,3 +189,26 @@ fn float_use_is_detected_in_bodies_not_only_in_types() {
             .unwrap();
     assert!(!cervus_jit::compile(&integers).unwrap().info.uses_floats);
 }
+
+#[test]
+fn bulk_operations_cost_fuel_by_length() {
+    // 100 fills of 64 KiB: 1024 fuel each, so the host (refilling 1000 at a
+    // time) is called about 100 times; 100 one-byte fills cost next to
+    // nothing.
+    let mut m = module(
+        r#"(module (memory 1)
+            (func (export "fill") (param i32) (local i32)
+                (loop
+                    (memory.fill (i32.const 0) (i32.const 7) (local.get 0))
+                    (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+                    (br_if 0 (i32.lt_u (local.get 1) (i32.const 100))))))"#,
+    );
+    let fill = m.export("fill").unwrap();
+    let mut host = NoHost { refills: 0 };
+    m.call(fill, &mut [65536], &mut host, 1000, stack_limit(64 * 1024)).unwrap();
+    assert!((95..=110).contains(&host.refills), "{} refills for 6.5 MB of fills", host.refills);
+    let mut host = NoHost { refills: 0 };
+    m.call(fill, &mut [1], &mut host, 10_000, stack_limit(64 * 1024)).unwrap();
+    assert_eq!(host.refills, 0);
+    assert_eq!(m.memory()[0], 7);
+}
