@@ -122,6 +122,13 @@ pub(crate) struct Translator<'a, 'f> {
     b: FunctionBuilder<'f>,
     info: &'a ModuleInfo,
     vmctx: Value,
+    /// The memory's base address and length in bytes, as read from the
+    /// context at entry and after every call (only a call can grow the
+    /// memory: `memory.grow` is one, and any function or hostcall may run
+    /// it). Held in variables, they stay in registers across loops instead
+    /// of being reloaded at every access.
+    memory_base: Variable,
+    memory_len: Variable,
     locals: Vec<Variable>,
     stack: Vec<Value>,
     control: Vec<Frame>,
@@ -138,6 +145,13 @@ pub(crate) struct Translator<'a, 'f> {
     ops: u64,
     vm_region: AliasRegion,
     heap_region: AliasRegion,
+    /// The fuel counter, globals and table entries each have a region of
+    /// their own: stores to them (fuel at every loop header, the stack
+    /// pointer global in every Rust function) then do not make Cranelift
+    /// reload the memory's base and length, which only calls can change.
+    fuel_region: AliasRegion,
+    global_region: AliasRegion,
+    table_region: AliasRegion,
 }
 
 /// Translates function `index` of `info` (a defined function) into `func`.
@@ -155,6 +169,9 @@ pub(crate) fn translate(
     func.name = cranelift_codegen::ir::UserFuncName::user(NS_FUNC, index);
     let vm_region = func.dfg.alias_regions.insert(AliasRegionData { user_id: 0, description: "vmctx".into() });
     let heap_region = func.dfg.alias_regions.insert(AliasRegionData { user_id: 1, description: "heap".into() });
+    let fuel_region = func.dfg.alias_regions.insert(AliasRegionData { user_id: 2, description: "fuel".into() });
+    let global_region = func.dfg.alias_regions.insert(AliasRegionData { user_id: 3, description: "globals".into() });
+    let table_region = func.dfg.alias_regions.insert(AliasRegionData { user_id: 4, description: "tables".into() });
     let mut b = FunctionBuilder::new(func, fctx);
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
@@ -189,6 +206,8 @@ pub(crate) fn translate(
         }
     }
 
+    let memory_base = b.declare_var(I64);
+    let memory_len = b.declare_var(I64);
     let results: Vec<Type> = ty.results().iter().map(|r| ir_type(*r)).collect::<Result<_, _>>()?;
     let ret = b.create_block();
     for r in &results {
@@ -198,6 +217,8 @@ pub(crate) fn translate(
         b,
         info,
         vmctx,
+        memory_base,
+        memory_len,
         locals,
         stack: Vec::new(),
         control: Vec::new(),
@@ -212,8 +233,12 @@ pub(crate) fn translate(
         ops: 0,
         vm_region,
         heap_region,
+        fuel_region,
+        global_region,
+        table_region,
     };
     t.control.push(Frame { kind: FrameKind::Block, next: ret, params: 0, results: results.len(), height: 0 });
+    t.reload_memory();
     t.check_stack();
     t.charge_fuel_const(1);
 
@@ -241,8 +266,21 @@ impl<'a, 'f> Translator<'a, 'f> {
         MemFlagsData::trusted().with_alias_region(Some(self.vm_region))
     }
 
+    fn region_flags(&self, region: AliasRegion) -> MemFlagsData {
+        MemFlagsData::trusted().with_alias_region(Some(region))
+    }
+
     fn heap_flags(&self) -> MemFlagsData {
         MemFlagsData::new().with_notrap().with_alias_region(Some(self.heap_region))
+    }
+
+    /// Reads the memory's base and length from the context (at entry and
+    /// after every call).
+    fn reload_memory(&mut self) {
+        let base = self.vm_load(I64, offsets::MEMORY_BASE);
+        self.b.def_var(self.memory_base, base);
+        let len = self.vm_load(I64, offsets::MEMORY_LEN);
+        self.b.def_var(self.memory_len, len);
     }
 
     /// Loads a field of the context.
@@ -353,7 +391,7 @@ impl<'a, 'f> Translator<'a, 'f> {
 
     /// Subtracts `cost` from the fuel; calls the runtime when it runs out.
     fn charge_fuel(&mut self, cost: Value) {
-        let flags = self.vm_flags();
+        let flags = self.region_flags(self.fuel_region);
         let fuel = self.b.ins().load(I64, flags, self.vmctx, offsets::FUEL);
         let left = self.b.ins().isub(fuel, cost);
         self.b.ins().store(flags, left, self.vmctx, offsets::FUEL);
@@ -399,7 +437,10 @@ impl<'a, 'f> Translator<'a, 'f> {
         let mut all = vec![self.vmctx];
         all.extend_from_slice(args);
         let inst = self.b.ins().call_indirect(sig, target, &all);
-        self.b.inst_results(inst)[0]
+        let result = self.b.inst_results(inst)[0];
+        // Conservatively for every runtime function, not only `memory.grow`.
+        self.reload_memory();
+        result
     }
 
     /// A libcall whose non-zero result means a trap is pending.
@@ -423,10 +464,10 @@ impl<'a, 'f> Translator<'a, 'f> {
         let index = self.b.ins().uextend(I64, index);
         // memarg.offset < 2^32 (32-bit memory), size <= 8: no overflow.
         let end = self.b.ins().iadd_imm_s(index, (memarg.offset + size) as i64);
-        let len = self.vm_load(I64, offsets::MEMORY_LEN);
+        let len = self.b.use_var(self.memory_len);
         let outside = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, len);
         self.trap_if(outside, TrapKind::MemoryOutOfBounds);
-        let base = self.vm_load(I64, offsets::MEMORY_BASE);
+        let base = self.b.use_var(self.memory_base);
         let addr = self.b.ins().iadd(base, index);
         if memarg.offset == 0 { addr } else { self.b.ins().iadd_imm_s(addr, memarg.offset as i64) }
     }
@@ -594,6 +635,8 @@ impl<'a, 'f> Translator<'a, 'f> {
         let results = self.b.inst_results(inst).to_vec();
         self.stack.extend(results);
         self.check_trap();
+        // The callee may have grown the memory.
+        self.reload_memory();
     }
 
     fn bool_to_i32(&mut self, b: Value) -> Value {
@@ -851,8 +894,9 @@ impl<'a, 'f> Translator<'a, 'f> {
             }
             O::CallIndirect { type_index, table_index } => {
                 let entry = self.table_entry(table_index);
+                let entry_flags = self.region_flags(self.table_region);
+                let funcref = self.b.ins().load(I64, entry_flags, entry, 0);
                 let flags = self.vm_flags();
-                let funcref = self.b.ins().load(I64, flags, entry, 0);
                 let null = self.b.ins().icmp_imm_s(IntCC::Equal, funcref, 0);
                 self.trap_if(null, TrapKind::IndirectCallToNull);
                 let type_id = self.b.ins().load(I64, flags, funcref, offsets::FUNCREF_TYPE);
@@ -889,14 +933,14 @@ impl<'a, 'f> Translator<'a, 'f> {
             O::GlobalGet { global_index } => {
                 let ty = ir_type(self.info.globals[global_index as usize].ty)?;
                 let addr = self.global_address(global_index);
-                let flags = self.vm_flags();
+                let flags = self.region_flags(self.global_region);
                 let v = self.b.ins().load(ty, flags, addr, 0);
                 self.push(v);
             }
             O::GlobalSet { global_index } => {
                 let v = self.pop();
                 let addr = self.global_address(global_index);
-                let flags = self.vm_flags();
+                let flags = self.region_flags(self.global_region);
                 self.b.ins().store(flags, v, addr, 0);
             }
             O::I32Load { memarg } => self.load(&memarg, I32, 4, None),
@@ -952,14 +996,14 @@ impl<'a, 'f> Translator<'a, 'f> {
             }
             O::TableGet { table } => {
                 let entry = self.table_entry(table);
-                let flags = self.vm_flags();
+                let flags = self.region_flags(self.table_region);
                 let v = self.b.ins().load(I64, flags, entry, 0);
                 self.push(v);
             }
             O::TableSet { table } => {
                 let value = self.pop();
                 let entry = self.table_entry(table);
-                let flags = self.vm_flags();
+                let flags = self.region_flags(self.table_region);
                 self.b.ins().store(flags, value, entry, 0);
             }
             O::TableSize { table } => {
