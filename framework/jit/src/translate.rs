@@ -129,6 +129,10 @@ pub(crate) struct Translator<'a, 'f> {
     /// of being reloaded at every access.
     memory_base: Variable,
     memory_len: Variable,
+    /// The fuel left, in a register: written back to the context before
+    /// every call and return (the runtime and callees read it there) and
+    /// read again after every call. A trap leaves the last value written.
+    fuel: Variable,
     locals: Vec<Variable>,
     stack: Vec<Value>,
     control: Vec<Frame>,
@@ -146,9 +150,8 @@ pub(crate) struct Translator<'a, 'f> {
     vm_region: AliasRegion,
     heap_region: AliasRegion,
     /// The fuel counter, globals and table entries each have a region of
-    /// their own: stores to them (fuel at every loop header, the stack
-    /// pointer global in every Rust function) then do not make Cranelift
-    /// reload the memory's base and length, which only calls can change.
+    /// their own, so that storing to one (the stack pointer global in every
+    /// Rust function, say) does not make Cranelift reload another.
     fuel_region: AliasRegion,
     global_region: AliasRegion,
     table_region: AliasRegion,
@@ -208,6 +211,7 @@ pub(crate) fn translate(
 
     let memory_base = b.declare_var(I64);
     let memory_len = b.declare_var(I64);
+    let fuel = b.declare_var(I64);
     let results: Vec<Type> = ty.results().iter().map(|r| ir_type(*r)).collect::<Result<_, _>>()?;
     let ret = b.create_block();
     for r in &results {
@@ -219,6 +223,7 @@ pub(crate) fn translate(
         vmctx,
         memory_base,
         memory_len,
+        fuel,
         locals,
         stack: Vec::new(),
         control: Vec::new(),
@@ -239,6 +244,7 @@ pub(crate) fn translate(
     };
     t.control.push(Frame { kind: FrameKind::Block, next: ret, params: 0, results: results.len(), height: 0 });
     t.reload_memory();
+    t.load_fuel();
     t.check_stack();
     t.charge_fuel_const(1);
 
@@ -254,6 +260,7 @@ pub(crate) fn translate(
 
     // The function body's `end` left the return block current.
     let values = t.b.block_params(ret).to_vec();
+    t.save_fuel();
     t.b.ins().return_(&values);
     t.fill_trap_blocks();
     t.b.seal_all_blocks();
@@ -389,12 +396,25 @@ impl<'a, 'f> Translator<'a, 'f> {
         self.trap_if(low, TrapKind::StackOverflow);
     }
 
-    /// Subtracts `cost` from the fuel; calls the runtime when it runs out.
-    fn charge_fuel(&mut self, cost: Value) {
+    /// Reads the fuel left from the context into its variable.
+    fn load_fuel(&mut self) {
         let flags = self.region_flags(self.fuel_region);
         let fuel = self.b.ins().load(I64, flags, self.vmctx, offsets::FUEL);
+        self.b.def_var(self.fuel, fuel);
+    }
+
+    /// Writes the fuel left back to the context.
+    fn save_fuel(&mut self) {
+        let flags = self.region_flags(self.fuel_region);
+        let fuel = self.b.use_var(self.fuel);
+        self.b.ins().store(flags, fuel, self.vmctx, offsets::FUEL);
+    }
+
+    /// Subtracts `cost` from the fuel; calls the runtime when it runs out.
+    fn charge_fuel(&mut self, cost: Value) {
+        let fuel = self.b.use_var(self.fuel);
         let left = self.b.ins().isub(fuel, cost);
-        self.b.ins().store(flags, left, self.vmctx, offsets::FUEL);
+        self.b.def_var(self.fuel, left);
         let empty = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, left, 0);
         let refuel = self.b.create_block();
         let cont = self.b.create_block();
@@ -436,9 +456,12 @@ impl<'a, 'f> Translator<'a, 'f> {
         let target = self.b.ins().load(I64, flags, table, call.offset());
         let mut all = vec![self.vmctx];
         all.extend_from_slice(args);
+        self.save_fuel();
         let inst = self.b.ins().call_indirect(sig, target, &all);
         let result = self.b.inst_results(inst)[0];
-        // Conservatively for every runtime function, not only `memory.grow`.
+        // The runtime refuels and charges bulk operations; only
+        // `memory.grow` changes the memory, but reloading is cheap.
+        self.load_fuel();
         self.reload_memory();
         result
     }
@@ -635,7 +658,8 @@ impl<'a, 'f> Translator<'a, 'f> {
         let results = self.b.inst_results(inst).to_vec();
         self.stack.extend(results);
         self.check_trap();
-        // The callee may have grown the memory.
+        // The callee used fuel and may have grown the memory.
+        self.load_fuel();
         self.reload_memory();
     }
 
@@ -882,6 +906,7 @@ impl<'a, 'f> Translator<'a, 'f> {
             }
             O::Return => {
                 let values = self.top(self.results.len());
+                self.save_fuel();
                 self.b.ins().return_(&values);
                 self.reachable = false;
             }
@@ -889,6 +914,7 @@ impl<'a, 'f> Translator<'a, 'f> {
                 let callee = self.callee(function_index)?;
                 let ty = self.info.func_type(function_index).clone();
                 let args = self.call_args(&ty);
+                self.save_fuel();
                 let inst = self.b.ins().call(callee, &args);
                 self.push_call_results(inst);
             }
@@ -907,6 +933,7 @@ impl<'a, 'f> Translator<'a, 'f> {
                 let sig = self.type_sig(type_index)?;
                 let ty = self.info.types[type_index as usize].clone();
                 let args = self.call_args(&ty);
+                self.save_fuel();
                 let inst = self.b.ins().call_indirect(sig, code, &args);
                 self.push_call_results(inst);
             }
