@@ -72,9 +72,18 @@ ok "cvctl run cwa-cat.wasm file:///etc/hostname | wc -c"
 expect_status 0 "poll_oneoff sees ready input" -- sh -c 'echo x | cvctl run poll.wasm'
 expect_grep '^stdin is readable$' out "fd_read event"
 expect_grep '^slept at least 100 ms: true$' out "clock subscriptions sleep long enough"
+# Standard input is a FIFO whose writer stays open and silent until the app
+# is done, however long compiling it takes (the JIT under TCG needs seconds).
+mkfifo idle.fifo
+sleep 600 > idle.fifo &
+writer=$!
 start=$(now_cs)
-expect_status 0 "poll_oneoff times out without input" -- sh -c 'sleep 5 | cvctl run poll.wasm'
+expect_status 0 "poll_oneoff times out without input" -- sh -c 'cvctl run poll.wasm < idle.fifo'
+waited=$(( $(now_cs) - start ))
+kill $writer
 expect_grep '^timed out$' out "clock event"
+[ "$waited" -ge 200 ] || fail "poll_oneoff returned after ${waited} cs, before its 2 s clock"
+ok "the clock subscription waited its 2 s"
 
 # Floats: the kernel's soft-float build gives what hardware floats give.
 expect_status 0 "f32/f64 semantics" -- cvctl run floats.wasm
