@@ -18,7 +18,7 @@
 pub const DEVICE_PATH: &str = "/dev/cvctl";
 
 /// Version of the request/reply encoding. Bumped on any incompatible change.
-pub const ABI_VERSION: u32 = 4;
+pub const ABI_VERSION: u32 = 5;
 
 /// The ioctl "type" byte of every Cervus ioctl.
 pub const IOCTL_TYPE: u32 = 0xCE;

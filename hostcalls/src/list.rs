@@ -215,6 +215,15 @@ macro_rules! foreach_hostcall {
             /// bytes of state (at most 64 KiB) for the next version of the
             /// driver. A second call replaces the first.
             "cervus_drv" fn state_save(ptr: i32, len: i32) -> i32;
+            /// During `cervus_state_save` (a hot swap): asks that the device
+            /// go to the next version as it runs. `cervus_remove` is not
+            /// called and the device is not stopped: its DMA buffers pass to
+            /// the next version under the same handles (which `dma_size`
+            /// and `dma_bus_addr` confirm), instead of being freed. If the
+            /// next version fails to start, the device is stopped and those
+            /// buffers freed before the old version starts again, afresh.
+            /// `InvalidArgument` outside `cervus_state_save`.
+            "cervus_drv" fn state_keep_device() -> i32;
             /// During `cervus_probe` after a hot swap: the length of the
             /// state the previous version saved; `NotFound` if it saved none
             /// (a first load, or a driver without `cervus_state_save`).
@@ -349,7 +358,7 @@ mod tests {
         list.extend(foreach_wasi_hostcall!(collect));
         assert_eq!(list.iter().filter(|h| h.0 == "wasi_snapshot_preview1").count(), 46);
         assert_eq!(list.iter().filter(|h| h.0 == "cwa").count(), 18);
-        assert_eq!(list.iter().filter(|h| h.0 == "cervus_drv").count(), 35);
+        assert_eq!(list.iter().filter(|h| h.0 == "cervus_drv").count(), 36);
         let mut seen = Vec::new();
         for (module, name, params, ret) in list.iter() {
             assert!(!seen.contains(&(module, name)), "duplicate {module}.{name}");

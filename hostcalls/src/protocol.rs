@@ -138,6 +138,9 @@ pub struct SwapReport {
     pub total_us: u64,
     /// Whether the new version saved state from the old one.
     pub state_handed_over: bool,
+    /// Whether the old version handed the device over running, with its
+    /// DMA buffers (`state_keep_device`), rather than stopping it.
+    pub device_kept: bool,
 }
 
 /// A PCI address.

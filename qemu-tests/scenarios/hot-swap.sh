@@ -69,6 +69,9 @@ echo "blackouts (ms): min $(head -n1 blackouts), median $(sed -n 10p blackouts),
 dmesg | grep -c 'cervus: driver vnet swapped: .* blackout [0-9]* us' > n
 [ "$(cat n)" -ge 20 ] || fail "swaps are not all logged"
 ok "every swap is logged with its blackout"
+[ "$(grep -c 'state and running device handed over' swaps.out)" = 20 ] || fail "a swap did not hand the running device over"
+[ "$(dmesg | grep -c 'virtio-net: took over the running device')" -ge 20 ] || fail "the new versions did not take the queues over"
+ok "every swap handed the running device and its queues over (no reset)"
 # The frame gap: from the old version's last frame to the new one's first.
 dmesg | sed -n 's/.*cervus: driver vnet: first frames after the swap ([0-9]*) \([0-9]*\) us after.*/\1/p' |
     sort -n > gaps
@@ -79,6 +82,8 @@ ok "every swap under traffic logs its frame gap"
 
 expect_status 125 "a version that traps at start" -- cvctl driver swap vnet virtio_net_trap-at-start.wasm
 expect_grep 'cervus_probe trapped.*rolled back' err "is rolled back, with the reason"
+dmesg | grep -q 'virtio-net: no running device to take over' || fail "the old version did not set the stopped device up again"
+ok "the old version, back, sets up the device the failed version left stopped"
 ping -c 3 -W 5 192.168.100.2 > out || fail "ping after the rollback"
 ok "traffic continues"
 expect_status 125 "a version whose link never comes up" -- cvctl driver swap vnet virtio_net_no-link.wasm

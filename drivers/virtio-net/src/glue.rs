@@ -6,14 +6,29 @@
 use core::fmt;
 
 use cervus_guest::driver::{
-    COMMAND_MASTER, COMMAND_MEMORY, DmaBuffer, Driver, Irq, IrqMode, Irqs, Mmio, Pci, Reg, log_line, net, sleep_us,
+    COMMAND_MASTER, COMMAND_MEMORY, DmaBuffer, Driver, Irq, IrqMode, Irqs, Mmio, Pci, Reg, handoff, log_line, net,
+    sleep_us,
 };
 use cervus_guest::{Errno, info};
+use serde::{Deserialize, Serialize};
 
 use crate::hw::{Barrier, Buf, Frame, Hw};
-use crate::net::{Interrupts, MTU, POOL_BYTES, VirtioNet};
+use crate::net::{Interrupts, MTU, POOL_BYTES, Snapshot, VirtioNet};
 use crate::ring::RING_BYTES;
-use crate::transport::find_layout;
+use crate::transport::{Layout, find_layout};
+
+/// The version of [`Handover`]; a new version that changes its meaning
+/// changes this, and then sets the device up afresh after a swap.
+const HANDOVER_VERSION: u32 = 1;
+
+/// What a version of the driver leaves the next in a hot swap: the DMA
+/// buffers (handle and size, rx ring, tx ring, rx pool, tx pool) and the
+/// queues in them. The device keeps running meanwhile.
+#[derive(Serialize, Deserialize)]
+struct Handover {
+    buffers: [(i32, u64); 4],
+    net: Snapshot,
+}
 
 cervus_guest::driver!(VirtioNetDriver, pci: [(0x1af4, 0x1041)]);
 
@@ -152,11 +167,9 @@ pub struct VirtioNetDriver {
     _irqs: Irqs,
 }
 
-impl Driver for VirtioNetDriver {
-    fn probe() -> Result<Self, Errno> {
-        if cfg!(feature = "test-trap-at-start") {
-            core::arch::wasm32::unreachable();
-        }
+impl VirtioNetDriver {
+    /// Sets the device up from reset, with new buffers.
+    fn set_up() -> Result<Self, Errno> {
         // Bus mastering only once the device is reset (below): a device a
         // dead predecessor left running must not write to our new buffers.
         Pci.set_command(COMMAND_MEMORY, 0)?;
@@ -169,17 +182,7 @@ impl Driver for VirtioNetDriver {
             tx_pool: DmaBuffer::alloc(POOL_BYTES)?,
         };
         let layout = find_layout(&dev)?;
-        let irqs = Irqs::alloc(Irqs::MSIX | Irqs::INTX, 1, 3)?;
-        let interrupts = match irqs.mode() {
-            IrqMode::Intx => {
-                // Reading the ISR acknowledges it: the host's handler does
-                // that and passes the bits on.
-                let isr: Reg<u8> = Reg::at(layout.isr.offset);
-                irqs.intx_config(dev.bar(layout.isr.bar)?, isr, None)?;
-                Interrupts::Intx
-            }
-            _ => Interrupts::MsiX(irqs.count()),
-        };
+        let (irqs, interrupts) = interrupts(&dev, &layout)?;
         let net = VirtioNet::probe(&dev, layout, interrupts)?;
         Pci.set_command(COMMAND_MASTER, 0)?;
         net::register("eth%d", net.mac, MTU)?;
@@ -195,6 +198,77 @@ impl Driver for VirtioNetDriver {
             if cfg!(feature = "test-alt") { " (alternative build)" } else { "" }
         );
         Ok(VirtioNetDriver { dev, net, _irqs: irqs })
+    }
+
+    /// Takes over the device the previous version handed over running.
+    fn take_over(handover: Handover) -> Result<Self, Errno> {
+        let adopt = |(handle, size): (i32, u64)| DmaBuffer::adopt(handle, size as usize);
+        let dev = Device {
+            bars: core::array::from_fn(|bar| Mmio::map(bar as u8).ok()),
+            rx_ring: adopt(handover.buffers[0])?,
+            tx_ring: adopt(handover.buffers[1])?,
+            rx_pool: adopt(handover.buffers[2])?,
+            tx_pool: adopt(handover.buffers[3])?,
+        };
+        let layout = find_layout(&dev)?;
+        let (irqs, interrupts) = interrupts(&dev, &layout)?;
+        let mut net = VirtioNet::adopt(&dev, layout, interrupts, handover.net)?;
+        net::register("eth%d", net.mac, MTU)?;
+        net.report_link(&dev)?;
+        info!(
+            "virtio-net: took over the running device ({} frames received, {} sent so far){}",
+            net.counters.rx_frames,
+            net.counters.tx_frames,
+            if cfg!(feature = "test-alt") { " (alternative build)" } else { "" }
+        );
+        Ok(VirtioNetDriver { dev, net, _irqs: irqs })
+    }
+}
+
+/// Takes the interrupt vectors: MSI-X if the device has them, else INTx
+/// (whose status the host reads from the ISR).
+fn interrupts(dev: &Device, layout: &Layout) -> Result<(Irqs, Interrupts), Errno> {
+    let irqs = Irqs::alloc(Irqs::MSIX | Irqs::INTX, 1, 3)?;
+    let interrupts = match irqs.mode() {
+        IrqMode::Intx => {
+            // Reading the ISR acknowledges it: the host's handler does that
+            // and passes the bits on.
+            let isr: Reg<u8> = Reg::at(layout.isr.offset);
+            irqs.intx_config(dev.bar(layout.isr.bar)?, isr, None)?;
+            Interrupts::Intx
+        }
+        _ => Interrupts::MsiX(irqs.count()),
+    };
+    Ok((irqs, interrupts))
+}
+
+impl Driver for VirtioNetDriver {
+    fn probe() -> Result<Self, Errno> {
+        if cfg!(feature = "test-trap-at-start") {
+            core::arch::wasm32::unreachable();
+        }
+        match handoff::restore::<Handover>(HANDOVER_VERSION) {
+            Ok(Some(handover)) => match Self::take_over(handover) {
+                Ok(driver) => return Ok(driver),
+                // After a failed swap the old version comes back on a
+                // stopped device, without its buffers: this is that case.
+                Err(e) => info!("virtio-net: no running device to take over ({e:?}); setting it up"),
+            },
+            Ok(None) => {}
+            Err(e) => info!("virtio-net: the previous version's state is not one this version reads ({e:?})"),
+        }
+        Self::set_up()
+    }
+
+    /// Hands the device over running: the buffers and the queues' state.
+    fn save(&mut self) -> Result<(), Errno> {
+        let d = &self.dev;
+        let handover = Handover {
+            buffers: [&d.rx_ring, &d.tx_ring, &d.rx_pool, &d.tx_pool].map(|b| (b.handle(), b.size() as u64)),
+            net: self.net.snapshot(),
+        };
+        handoff::save(HANDOVER_VERSION, &handover)?;
+        handoff::keep_device()
     }
 
     fn remove(&mut self) {

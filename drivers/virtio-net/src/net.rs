@@ -6,7 +6,10 @@
 //! The device is reset at probe and kept reset while the interface is down;
 //! [`VirtioNet::open`] runs the whole initialisation (spec 3.1.1) and
 //! [`VirtioNet::stop`] resets it again, so nothing of the device survives a
-//! stop, an unload or a swap.
+//! stop or an unload. A hot swap is different: the old version describes
+//! its queues ([`VirtioNet::snapshot`]) and hands the device over running;
+//! the new one takes the queues over where they are ([`VirtioNet::adopt`]),
+//! with no reset, so frames in flight are neither lost nor replayed.
 //!
 //! Each queue's descriptors own fixed slots of 2 KiB: a 12-byte header
 //! (`virtio_net_hdr_v1`, all zero on transmit) followed by the frame.
@@ -14,8 +17,10 @@
 //! are copied by the host straight into theirs: the driver's own memory
 //! never holds packet data.
 
+use serde::{Deserialize, Serialize};
+
 use crate::hw::{Buf, Errno, Frame, Hw};
-use crate::ring::{MAX_SIZE, Ring, Used};
+use crate::ring::{MAX_SIZE, Ring, RingState, Used};
 use crate::transport::{Layout, NO_VECTOR, Transport, status};
 
 /// Bytes per slot.
@@ -59,7 +64,7 @@ const ISR_QUEUE: u32 = 1;
 const ISR_CONFIG: u32 = 2;
 
 /// How interrupts arrive.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Interrupts {
     /// MSI-X, with this many vectors: 3 is config, receive, transmit; fewer
     /// share vector 0.
@@ -69,7 +74,7 @@ pub enum Interrupts {
 }
 
 /// Counters.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counters {
     /// Frames received.
     pub rx_frames: u64,
@@ -79,6 +84,21 @@ pub struct Counters {
     pub rx_runts: u64,
     /// Link changes seen.
     pub link_changes: u64,
+}
+
+/// What [`VirtioNet::snapshot`] saves for the next version of the driver.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    interrupts: Interrupts,
+    mac: [u8; 6],
+    rx: RingState,
+    tx: RingState,
+    rx_notify: u32,
+    tx_notify: u32,
+    running: bool,
+    has_status: bool,
+    tx_waiting: bool,
+    counters: Counters,
 }
 
 /// A virtio-net device and its queues.
@@ -97,6 +117,8 @@ pub struct VirtioNet {
     tx_free_head: usize,
     /// Whether the device is running (the interface is up).
     pub running: bool,
+    /// Whether the device reports its link (the STATUS feature).
+    has_status: bool,
     /// The last transmit found the ring full: transmit interrupts are on,
     /// and the next one tries again.
     tx_waiting: bool,
@@ -134,6 +156,7 @@ impl VirtioNet {
             tx_free_len: 0,
             tx_free_head: 0,
             running: false,
+            has_status: false,
             tx_waiting: false,
             link: false,
             counters: Counters::default(),
@@ -149,9 +172,81 @@ impl VirtioNet {
         }
     }
 
+    /// The state of the device and its queues, for the next version of
+    /// the driver to [`adopt`](VirtioNet::adopt).
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            interrupts: self.interrupts,
+            mac: self.mac,
+            rx: self.rx.state(),
+            tx: self.tx.state(),
+            rx_notify: self.rx_notify,
+            tx_notify: self.tx_notify,
+            running: self.running,
+            has_status: self.has_status,
+            tx_waiting: self.tx_waiting,
+            counters: self.counters,
+        }
+    }
+
+    /// Takes over the device (found at `layout`, interrupts arriving as
+    /// `interrupts`) where the previous version of the driver left it,
+    /// running or reset as `snapshot` says, with its queues and the
+    /// buffers in flight.
+    /// `InvalidArgument` if the snapshot does not match the device (another
+    /// interrupt mode, queues the device no longer runs): the caller then
+    /// sets the device up afresh. The link is not reported yet (see
+    /// [`report_link`](VirtioNet::report_link)).
+    pub fn adopt(hw: &impl Hw, layout: Layout, interrupts: Interrupts, snapshot: Snapshot) -> Result<Self, Errno> {
+        let transport = Transport { layout };
+        let status = transport.status(hw)?;
+        let running = status & (status::DRIVER_OK | status::NEEDS_RESET | status::FAILED) == status::DRIVER_OK;
+        if snapshot.interrupts != interrupts || snapshot.running != running || (!running && status != 0) {
+            return Err(Errno::InvalidArgument);
+        }
+        let mut net = VirtioNet {
+            transport,
+            interrupts,
+            mac: snapshot.mac,
+            rx: Ring::resume(snapshot.rx, Buf::RxRing, Buf::RxPool, SLOT, true)?,
+            tx: Ring::resume(snapshot.tx, Buf::TxRing, Buf::TxPool, SLOT, false)?,
+            rx_notify: snapshot.rx_notify,
+            tx_notify: snapshot.tx_notify,
+            tx_free: [0; MAX_SIZE as usize],
+            tx_free_len: 0,
+            tx_free_head: 0,
+            running,
+            has_status: snapshot.has_status,
+            tx_waiting: snapshot.tx_waiting,
+            link: false,
+            counters: snapshot.counters,
+        };
+        // The transmit slots not in flight are free (their order does not
+        // matter).
+        for id in net.tx.idle_ids() {
+            net.tx_free[net.tx_free_len] = id;
+            net.tx_free_len += 1;
+        }
+        Ok(net)
+    }
+
+    /// After [`adopt`](VirtioNet::adopt), once the interface is registered:
+    /// reports the link as it is now.
+    pub fn report_link(&mut self, hw: &impl Hw) -> Result<(), Errno> {
+        if !self.running {
+            return Ok(());
+        }
+        self.link = false;
+        self.update_link(hw, self.has_status)
+    }
+
     /// Initialises and starts the device (spec 3.1.1): features, queues,
     /// receive buffers, DRIVER_OK. Resets it again if anything fails.
+    /// Nothing to do if it runs already (taken over running in a swap).
     pub fn open(&mut self, hw: &impl Hw) -> Result<(), Errno> {
+        if self.running {
+            return Ok(());
+        }
         let started = self.start(hw);
         if started.is_err() {
             let t = self.transport;
@@ -198,7 +293,8 @@ impl VirtioNet {
         t.notify(hw, RX, self.rx_notify)?;
         self.running = true;
         self.link = false;
-        self.update_link(hw, accepted & feature::STATUS != 0)
+        self.has_status = accepted & feature::STATUS != 0;
+        self.update_link(hw, self.has_status)
     }
 
     /// Marks every transmit slot free. (Their headers need no writing: DMA

@@ -14,6 +14,8 @@
 //! descriptors at 0, the available ring at [`AVAIL`], the used ring at
 //! [`USED`].
 
+use serde::{Deserialize, Serialize};
+
 use crate::hw::{Barrier, Buf, Errno, Hw};
 
 /// Largest queue this driver sets up.
@@ -38,6 +40,17 @@ pub struct Used {
     pub id: u16,
     /// Bytes the device wrote (receive) or 0 (transmit).
     pub len: u32,
+}
+
+/// What a queue's shadow state holds beyond its fixed shape: what a new
+/// version of the driver needs to take over the live queue (hot swap).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RingState {
+    size: u16,
+    avail_idx: u16,
+    last_used: u16,
+    in_flight: [u64; MAX_SIZE as usize / 64],
+    bad_entries: u64,
 }
 
 /// One queue's shadow state.
@@ -70,6 +83,38 @@ impl Ring {
             in_flight: [0; MAX_SIZE as usize / 64],
             bad_entries: 0,
         }
+    }
+
+    /// Its state, for [`Ring::resume`].
+    pub fn state(&self) -> RingState {
+        RingState {
+            size: self.size,
+            avail_idx: self.avail_idx,
+            last_used: self.last_used,
+            in_flight: self.in_flight,
+            bad_entries: self.bad_entries,
+        }
+    }
+
+    /// The queue `state` describes, over `ring` and `pool` as in
+    /// [`Ring::new`]. `InvalidArgument` if the state cannot be one this
+    /// driver made (a size out of range, descriptors in flight beyond it).
+    pub fn resume(state: RingState, ring: Buf, pool: Buf, slot_len: usize, device_writes: bool) -> Result<Self, Errno> {
+        let mut queue = Ring::new(state.size, ring, pool, slot_len, device_writes);
+        let beyond = (state.size..MAX_SIZE).any(|id| state.in_flight[usize::from(id) / 64] & (1 << (id % 64)) != 0);
+        if state.size == 0 || state.size > MAX_SIZE || beyond {
+            return Err(Errno::InvalidArgument);
+        }
+        queue.avail_idx = state.avail_idx;
+        queue.last_used = state.last_used;
+        queue.in_flight = state.in_flight;
+        queue.bad_entries = state.bad_entries;
+        Ok(queue)
+    }
+
+    /// Ids below the queue's size that are not in flight, in order.
+    pub fn idle_ids(&self) -> impl Iterator<Item = u16> + '_ {
+        (0..self.size).filter(|id| !self.flying(*id))
     }
 
     /// The bus addresses of the descriptor table, available and used rings.

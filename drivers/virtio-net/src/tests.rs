@@ -177,3 +177,75 @@ fn stop_resets_and_open_starts_again() {
     net.interrupt(&dev, 0, 0).unwrap();
     assert_eq!(dev.state.borrow().delivered.len(), 2);
 }
+
+#[test]
+fn a_new_version_takes_over_the_running_queues() {
+    let (dev, mut net) = opened(Interrupts::MsiX(3));
+    let mut expected = Vec::new();
+    // Traffic before the swap, and frames the device received that the old
+    // version never collected.
+    for n in 0..150 {
+        let f = frame(n, 64 + n as usize);
+        dev.inject(&f);
+        expected.push(f);
+    }
+    net.interrupt(&dev, 1, 0).unwrap();
+    let sent: Vec<Vec<u8>> = (0..300).map(|n| frame(1000 + n, 60 + n as usize)).collect();
+    dev.state.borrow_mut().to_send.extend(sent[..100].iter().cloned());
+    net.transmit(&dev).unwrap();
+    for n in 150..190 {
+        let f = frame(n, 90);
+        dev.inject(&f);
+        expected.push(f);
+    }
+    // The old version is gone: only its snapshot remains.
+    let snapshot = net.snapshot();
+    let status = dev.state.borrow().status;
+
+    let layout = find_layout(&dev).unwrap();
+    dev.state.borrow_mut().carrier = None;
+    let mut next = VirtioNet::adopt(&dev, layout, Interrupts::MsiX(3), snapshot).unwrap();
+    assert_eq!(dev.state.borrow().status, status, "no reset");
+    assert!(next.running);
+    next.report_link(&dev).unwrap();
+    assert_eq!(dev.state.borrow().carrier, Some(true), "the link is reported again");
+    next.interrupt(&dev, 1, 0).unwrap();
+    for n in 190..700 {
+        let f = frame(n, 64 + (n as usize * 13) % 1400);
+        dev.inject(&f);
+        expected.push(f);
+        if n % 50 == 0 {
+            next.interrupt(&dev, 1, 0).unwrap();
+        }
+    }
+    next.interrupt(&dev, 1, 0).unwrap();
+    assert_eq!(dev.state.borrow().delivered, expected, "every frame once, in order");
+    dev.state.borrow_mut().to_send.extend(sent[100..].iter().cloned());
+    next.transmit(&dev).unwrap();
+    assert_eq!(dev.state.borrow().sent, sent, "sending goes on with the slots still in flight");
+    assert_eq!(next.bad_entries(), 0);
+    assert_eq!(next.counters.rx_frames, 700, "counters carried over");
+    assert_eq!(next.counters.tx_frames, 300);
+    next.open(&dev).unwrap();
+    assert_eq!(dev.state.borrow().status, status, "open on a running device changes nothing");
+}
+
+#[test]
+fn a_snapshot_that_does_not_match_the_device_is_refused() {
+    let (dev, net) = opened(Interrupts::MsiX(3));
+    let snapshot = net.snapshot();
+    let layout = find_layout(&dev).unwrap();
+    assert_eq!(
+        VirtioNet::adopt(&dev, layout, Interrupts::Intx, snapshot).err(),
+        Some(Errno::InvalidArgument),
+        "another interrupt mode"
+    );
+    // The device was reset (a failed swap stopped it): the queues are gone.
+    let mut stopped = VirtioNet::adopt(&dev, layout, Interrupts::MsiX(3), snapshot).unwrap();
+    stopped.stop(&dev);
+    assert_eq!(
+        VirtioNet::adopt(&dev, layout, Interrupts::MsiX(3), snapshot).err(),
+        Some(Errno::InvalidArgument),
+        "a stopped device"
+    );
+}

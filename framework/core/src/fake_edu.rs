@@ -407,10 +407,13 @@ impl Devices for FakeEdu {
     }
 
     fn pause(&self, _dev: DeviceId) {
-        self.regs.lock().unwrap().command &= !0x4;
         *self.irq_mode.lock().unwrap() = 0;
         self.timers.lock().unwrap().clear();
         self.pauses.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn halt_dma(&self, _dev: DeviceId) {
+        self.regs.lock().unwrap().command &= !0x4;
     }
 
     fn resume(&self, _dev: DeviceId, _net_up: bool) {}

@@ -425,7 +425,11 @@ fn driver_swap(name: &str, file: &std::path::Path, engine: Engine) -> CliResult 
                 r.module_hash.as_str(),
                 r.blackout_us as f64 / 1000.0,
                 r.total_us as f64 / 1000.0,
-                if r.state_handed_over { ", state handed over" } else { "" }
+                match (r.state_handed_over, r.device_kept) {
+                    (_, true) => ", state and running device handed over",
+                    (true, false) => ", state handed over",
+                    (false, false) => "",
+                }
             );
             Ok(0)
         }

@@ -213,6 +213,10 @@ impl Devices for KernelDevices {
         dev::pause(d.0)
     }
 
+    fn halt_dma(&self, d: DeviceId) {
+        dev::halt_dma(d.0)
+    }
+
     fn resume(&self, d: DeviceId, net_up: bool) {
         dev::resume(d.0, net_up)
     }

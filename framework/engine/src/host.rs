@@ -60,6 +60,7 @@ unsafe extern "C" {
     fn cervus_host_dev_netdev_running(dev: u64) -> bool;
     fn cervus_host_dev_netdev_link(dev: u64) -> i32;
     fn cervus_host_dev_pause(dev: u64);
+    fn cervus_host_dev_halt_dma(dev: u64);
     fn cervus_host_dev_resume(dev: u64, net_up: bool);
     fn cervus_host_dev_netdev_rx(dev: u64, id: u64, offset: usize, len: usize) -> isize;
     fn cervus_host_dev_netdev_rx_flush(dev: u64);
@@ -707,6 +708,12 @@ pub mod dev {
     pub fn pause(dev: u64) {
         // SAFETY: a live handle.
         unsafe { cervus_host_dev_pause(dev) }
+    }
+
+    /// During a pause: bus mastering off, before buffers are freed.
+    pub fn halt_dma(dev: u64) {
+        // SAFETY: a live handle.
+        unsafe { cervus_host_dev_halt_dma(dev) }
     }
 
     /// It ends.

@@ -450,6 +450,18 @@ unsafe extern "C" fn cervus_host_dev_pause(dev: u64) {
     unsafe { borrow(dev) }.pause()
 }
 
+/// During a pause, before the instance's buffers are freed: bus mastering
+/// off.
+///
+/// # Safety
+///
+/// `dev` is a live handle.
+#[no_mangle]
+unsafe extern "C" fn cervus_host_dev_halt_dma(dev: u64) {
+    // SAFETY: precondition.
+    unsafe { borrow(dev) }.halt_dma()
+}
+
 /// It ends.
 ///
 /// # Safety

@@ -297,9 +297,11 @@ impl DevCtx {
         }
     }
 
-    /// For a hot swap: stops what the running instance set up (timers,
-    /// bus mastering) without declaring the device dead, and pauses the
-    /// interface. Its interrupt vectors stay allocated for the next instance
+    /// For a hot swap: stops what the running instance set up (timers)
+    /// without declaring the device dead, and pauses the interface. Bus
+    /// mastering stays on: an instance may hand the device over running
+    /// (its queues live); [`DevCtx::halt_dma`] turns it off before buffers
+    /// are freed. Its interrupt vectors stay allocated for the next instance
     /// to take over, and the DMA buffers it frees are kept for reuse:
     /// tearing down and setting up MSI-X and coherent memory would be most
     /// of the blackout. Events already recorded wait: the event work blocks
@@ -318,6 +320,12 @@ impl DevCtx {
         if let Some(netdev) = state.netdev.as_ref() {
             netdev.pause();
         }
+    }
+
+    /// During a pause: bus mastering off, so the device can no longer reach
+    /// the buffers about to be freed (or kept for reuse).
+    pub(crate) fn halt_dma(&self) {
+        let state = self.state.lock();
         if state.bound {
             // SAFETY: a valid, bound device.
             unsafe { bindings::pci_clear_master(self.raw()) };

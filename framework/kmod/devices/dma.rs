@@ -22,7 +22,7 @@ impl DevCtx {
         let buffer = match reused {
             Some(buffer) => {
                 // SAFETY: the buffer is `len` bytes, ours, and the device
-                // cannot reach it (bus mastering is off during a swap).
+                // cannot reach it (a swap turns bus mastering off before freeing).
                 unsafe { core::ptr::write_bytes(buffer.as_mut_ptr().cast::<u8>(), 0, buffer.len()) };
                 buffer
             }

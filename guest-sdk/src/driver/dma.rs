@@ -33,6 +33,29 @@ impl DmaBuffer {
         Ok(DmaBuffer { handle, bus_addr: bus_addr as u64, size: size as usize })
     }
 
+    /// Takes back a buffer the previous version of the driver handed over
+    /// with the device ([`handoff::keep_device`](super::handoff::keep_device)),
+    /// by its handle. `BadHandle` if this instance holds no such buffer,
+    /// `InvalidArgument` if it is not `size` bytes.
+    pub fn adopt(handle: i32, size: usize) -> Result<Self, Errno> {
+        // SAFETY: plain value; the host checks it.
+        let found = unsafe { raw::dma_size(handle) };
+        if found < 0 {
+            return Err(Errno::from_code(found as i32).unwrap_or(Errno::Io));
+        }
+        // SAFETY: as above.
+        let bus_addr = unsafe { raw::dma_bus_addr(handle) };
+        if bus_addr < 0 {
+            return Err(Errno::from_code(bus_addr as i32).unwrap_or(Errno::Io));
+        }
+        let buffer = DmaBuffer { handle, bus_addr: bus_addr as u64, size: found as usize };
+        if buffer.size != size {
+            // Not ours to keep either: dropping it frees it.
+            return Err(Errno::InvalidArgument);
+        }
+        Ok(buffer)
+    }
+
     /// The host's handle for it (for [`FrameOp`](super::net::FrameOp)s).
     pub fn handle(&self) -> i32 {
         self.handle

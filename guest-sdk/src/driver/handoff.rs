@@ -8,7 +8,9 @@
 //! gets the state, nothing (a first load, or an old version that saved
 //! none), or an error for a state it cannot read, which it may ignore (and
 //! start afresh) or return (the swap is then rolled back). State is
-//! serialized with `postcard`, at most [`MAX_STATE`] bytes.
+//! serialized with `postcard`, at most [`MAX_STATE`] bytes. A driver whose
+//! state describes live queues may also hand the device over running
+//! ([`keep_device`]), so the next version skips setting it up again.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -24,6 +26,19 @@ pub fn save<T: Serialize>(version: u32, state: &T) -> Result<(), Errno> {
     let bytes = postcard::to_slice(&(version, state), &mut buf).map_err(|_| Errno::QuotaExceeded)?;
     // SAFETY: the host reads `len` bytes inside `buf`.
     check(unsafe { raw::state_save(bytes.as_ptr() as i32, bytes.len() as i32) }).map(drop)
+}
+
+/// From [`Driver::save`](super::Driver::save): hands the device to the next
+/// version running, instead of stopping it (`remove` is then not called).
+/// The DMA buffers pass to the next version under the same handles (save
+/// them in the state; the next version takes them back with
+/// [`DmaBuffer::adopt`](super::DmaBuffer::adopt)). If that version fails to
+/// start, the host stops the device and frees them, and this version starts
+/// again from its state on a stopped device: its `probe` must then find its
+/// handles refused and set the device up afresh.
+pub fn keep_device() -> Result<(), Errno> {
+    // SAFETY: no arguments.
+    check(unsafe { raw::state_keep_device() }).map(drop)
 }
 
 /// The state the previous version saved, if there is one. `Err` if it was

@@ -112,7 +112,9 @@ pub trait Driver: Sized + 'static {
     fn net_tx(&mut self) {}
 
     /// A hot swap is replacing this version: save what the next one needs
-    /// with [`handoff::save`]. `remove` follows. An error aborts the swap.
+    /// with [`handoff::save`]. `remove` follows, unless this version hands
+    /// the device over running ([`handoff::keep_device`]). An error is
+    /// logged; the next version then gets no state and a stopped device.
     fn save(&mut self) -> Result<(), Errno> {
         Ok(())
     }

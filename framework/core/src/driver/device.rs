@@ -176,11 +176,15 @@ pub trait Devices: Sync {
     fn netdev_link(&self, dev: DeviceId) -> Option<bool>;
 
     /// For a hot swap: stops what the running instance set up (interrupts,
-    /// timers, bus mastering) without declaring the device dead; the
+    /// timers) without declaring the device dead; the
     /// interface stops its queue (frames wait in the stack) and holds
     /// carrier changes, the character device stays. Events that arrive
     /// meanwhile wait for [`Devices::resume`].
     fn pause(&self, dev: DeviceId);
+    /// During a pause, before the instance's DMA buffers are freed: bus
+    /// mastering off, so the device cannot reach them any more. (A pause
+    /// leaves it on: a device handed over running keeps using its queues.)
+    fn halt_dma(&self, dev: DeviceId);
     /// Ends a pause: events are delivered again, to the new instance; the
     /// interface applies the carrier last reported and restarts its queue.
     /// `net_up` says whether the new instance was told the interface is up.

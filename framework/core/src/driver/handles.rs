@@ -74,6 +74,25 @@ impl<T> HandleTable<T> {
         self.slots.iter().filter_map(|s| s.value.as_ref())
     }
 
+    /// Moves the capabilities `keep` selects into a new table, under the
+    /// same handles; every other handle of this table is stale in the new
+    /// one (its slot is empty there, one generation on).
+    pub fn split_off(&mut self, keep: impl Fn(&T) -> bool) -> HandleTable<T> {
+        let slots = self
+            .slots
+            .iter_mut()
+            .map(|s| match s.value.take_if(|v| keep(v)) {
+                Some(value) => {
+                    let generation = s.generation;
+                    s.generation = s.generation.wrapping_add(1);
+                    Slot { generation, value: Some(value) }
+                }
+                None => Slot { generation: s.generation.wrapping_add(1), value: None },
+            })
+            .collect();
+        HandleTable { slots }
+    }
+
     /// Removes every capability.
     pub fn drain(&mut self) -> impl Iterator<Item = T> + '_ {
         self.slots.iter_mut().filter_map(|s| {
@@ -120,6 +139,23 @@ mod tests {
         assert_ne!(h2, h, "with a new generation");
         assert_eq!(t.get(h.0, a), Err(Errno::BadHandle), "the old handle stays stale");
         assert_eq!(t.get(h2.0, a), Ok(8));
+    }
+
+    #[test]
+    fn split_off_moves_the_chosen_handles_and_stales_the_rest() {
+        let mut t = HandleTable::default();
+        let a1 = t.insert(Cap::A(1)).unwrap();
+        let b = t.insert(Cap::B).unwrap();
+        let a2 = t.insert(Cap::A(2)).unwrap();
+        let mut moved = t.split_off(|c| matches!(c, Cap::A(_)));
+        assert_eq!(moved.get(a1.0, a), Ok(1), "same handle in the new table");
+        assert_eq!(moved.get(a2.0, a), Ok(2));
+        assert_eq!(moved.get(b.0, Some), Err(Errno::BadHandle), "not moved");
+        assert_eq!(t.get(a1.0, a), Err(Errno::BadHandle), "gone from the old table");
+        assert_eq!(t.get(b.0, Some), Ok(&Cap::B), "the rest stays");
+        let b2 = moved.insert(Cap::B).unwrap();
+        assert_eq!(b2.slot(), b.slot(), "the emptied slot is reused");
+        assert_ne!(b2, b, "under a new handle");
     }
 
     #[test]

@@ -26,6 +26,17 @@ impl Host {
         Ok(result.map_or_else(Errno::code, |()| 0))
     }
 
+    pub(crate) fn state_keep_device(caller: &mut Caller<'_>) -> HostResult<i32> {
+        let result = driver(caller).and_then(|d| {
+            if !d.saving {
+                return Err(Errno::InvalidArgument);
+            }
+            d.keep_device = true;
+            Ok(())
+        });
+        Ok(result.map_or_else(Errno::code, |()| 0))
+    }
+
     pub(crate) fn state_len(caller: &mut Caller<'_>) -> HostResult<i32> {
         let result = driver(caller).and_then(|d| d.restore.as_ref().map(|s| s.len() as i32).ok_or(Errno::NotFound));
         Ok(result.unwrap_or_else(Errno::code))

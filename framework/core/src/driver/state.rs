@@ -69,6 +69,11 @@ pub struct DriverState {
     pub saved: Option<Vec<u8>>,
     /// What its previous version saved (`state_restore`).
     pub restore: Option<Vec<u8>>,
+    /// `cervus_state_save` is running (a swap hands the device over).
+    pub saving: bool,
+    /// The driver asked, while saving, to hand the device over running
+    /// (`state_keep_device`).
+    pub keep_device: bool,
     /// A swap is retiring this instance: the interrupt vectors it frees are
     /// left to the system, which hands them to the next instance.
     pub retiring: bool,
@@ -108,10 +113,21 @@ impl DriverState {
             counters: DriverCounters::default(),
             saved: None,
             restore: None,
+            saving: false,
+            keep_device: false,
             retiring: false,
             last_frame_ns: 0,
             swapped_in: None,
         }
+    }
+
+    /// Hands the device's DMA buffers, under their handles, to `next` (a
+    /// swap that keeps the device running). Other capabilities stay: the
+    /// next version maps its BARs itself.
+    pub fn hand_buffers_to(&mut self, next: &mut DriverState) {
+        next.caps = self.caps.split_off(|c| matches!(c, Cap::Dma(_)));
+        next.quarantine = core::mem::take(&mut self.quarantine);
+        next.dma_bytes = core::mem::take(&mut self.dma_bytes);
     }
 
     /// Takes every DMA buffer the driver holds or freed, for the system to

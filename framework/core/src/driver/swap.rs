@@ -10,15 +10,21 @@
 //!    is paused (interrupts, timers and bus mastering off; the interface's
 //!    queue stopped and its carrier changes held), the old instance saves
 //!    its state (`cervus_state_save`, optional) and stops the device
-//!    (`cervus_remove`), and its DMA memory is freed.
+//!    (`cervus_remove`); bus mastering goes off and its DMA memory is
+//!    freed. Or, if it asked to while saving (`state_keep_device`), the
+//!    device keeps running: no `cervus_remove`, and its DMA buffers pass
+//!    to the new instance under the same handles, so that the new version
+//!    takes over the live queues instead of setting the device up again.
 //! 3. The new instance probes the same device with that state available,
 //!    and is told the interface is up if it is (`cervus_net_open`). Then
 //!    the device resumes: held events reach the new instance.
 //! 4. A network driver must report its link up within `swap_ready_ms`.
 //!
-//! If 3 or 4 fails, the new instance is stopped the same way and the old
-//! module is instantiated again from its retained compilation, with the
-//! state it saved: a broken version never leaves the device dead. The
+//! If 3 or 4 fails, the new instance is stopped the same way (buffers it
+//! was handed included) and the old module is instantiated again from its
+//! retained compilation, with the state it saved but on a stopped device
+//! with none of its old buffers: a broken version never leaves the device
+//! dead. The
 //! blackout is the time from the pause to the resume.
 
 use alloc::vec::Vec;
@@ -28,7 +34,7 @@ use cervus_hostcalls::message;
 use cervus_hostcalls::protocol::{DriverSwapRequest, ErrorKind, ErrorReply, Message, SwapReport};
 
 use super::instance::{Compiled, DriverInstance, Export};
-use super::state::SwapTimes;
+use super::state::{DriverState, SwapTimes};
 use super::{Drivers, Slot, error};
 use crate::platform::{Clock, Level, Platform};
 
@@ -73,41 +79,66 @@ impl Retirement {
     }
 }
 
-/// Stops `instance` on the paused device and frees its DMA memory; returns
-/// the state it saved, if it was asked to and saved any. The device's lock
-/// is held and the device paused.
-fn retire(
-    platform: &'static dyn Platform,
-    slot: &Slot,
-    mut instance: DriverInstance,
-    how: Retirement,
-) -> Option<Vec<u8>> {
-    let mut saved = None;
+/// What a retired instance leaves to its successor.
+#[derive(Default)]
+struct Legacy {
+    /// The state it saved, if it was asked to and saved any.
+    saved: Option<Vec<u8>>,
+    /// Its DMA buffers and the device still running, if it handed them over
+    /// (`state_keep_device`).
+    device: Option<DriverState>,
+}
+
+/// Stops `instance` on the paused device and frees its DMA memory, unless
+/// it hands the device over running; returns what it leaves. The device's
+/// lock is held and the device paused.
+fn retire(platform: &'static dyn Platform, slot: &Slot, mut instance: DriverInstance, how: Retirement) -> Legacy {
+    let mut legacy = Legacy::default();
     if let Some(d) = instance.driver() {
         d.retiring = true;
     }
     let alive = how != Retirement::Dead;
     if how == Retirement::HandOver && instance.has(Export::StateSave) {
+        if let Some(d) = instance.driver() {
+            d.saving = true;
+        }
         match slot.call(platform, &mut instance, Export::StateSave, &[]) {
             Ok(Some(code)) if code < 0 => {
                 platform.log(Level::Warning, format_args!("driver {}: cervus_state_save returned {code}", slot.name));
             }
-            Ok(_) => saved = instance.driver().and_then(|d| d.saved.take()),
+            Ok(_) => {
+                if let Some(d) = instance.driver() {
+                    legacy.saved = d.saved.take();
+                    if d.keep_device {
+                        let mut kept = DriverState::new(d.device, d.limits);
+                        d.hand_buffers_to(&mut kept);
+                        legacy.device = Some(kept);
+                    }
+                }
+            }
             Err(why) => platform.log(Level::Warning, format_args!("driver {}: {why}", slot.name)),
         }
+    }
+    if legacy.device.is_some() {
+        return legacy;
     }
     if alive && let Err(why) = slot.call(platform, &mut instance, Export::Remove, &[]) {
         platform.log(Level::Warning, format_args!("driver {}: {why}", slot.name));
     }
-    // Bus mastering went off with the pause: the device cannot reach the
-    // buffers any more.
-    let devices = platform.devices();
     if let Some(d) = instance.driver() {
-        for buffer in d.take_buffers() {
-            devices.dma_free(slot.device.id, buffer.id);
-        }
+        free_buffers(platform, slot, d);
     }
-    saved
+    legacy
+}
+
+/// Frees the DMA buffers of `d`, once bus mastering is off: the device
+/// cannot reach them any more.
+fn free_buffers(platform: &'static dyn Platform, slot: &Slot, d: &mut DriverState) {
+    let devices = platform.devices();
+    devices.halt_dma(slot.device.id);
+    for buffer in d.take_buffers() {
+        devices.dma_free(slot.device.id, buffer.id);
+    }
 }
 
 impl Drivers {
@@ -143,10 +174,15 @@ impl Drivers {
         devices.pause(dev);
         let alive = slot.dead.lock().is_none();
         let last_frame = guard.as_mut().and_then(|old| old.driver()).map_or(0, |d| d.last_frame_ns);
-        let saved = guard.take().and_then(|old| retire(platform, &slot, old, Retirement::of_predecessor(alive)));
+        let legacy = guard.take().map(|old| retire(platform, &slot, old, Retirement::of_predecessor(alive)));
+        let Legacy { saved, device: kept } = legacy.unwrap_or_default();
+        let device_kept = kept.is_some();
         if let Some(d) = fresh.driver() {
             d.restore = saved.clone();
             d.swapped_in = Some(SwapTimes { last_frame, paused, resumed: 0 });
+            if let Some(mut kept) = kept {
+                kept.hand_buffers_to(d);
+            }
         }
         let previous = slot.code.lock().hash.clone();
         let retired = platform.now(Clock::Monotonic);
@@ -215,13 +251,14 @@ impl Drivers {
                 platform.log(
                     Level::Info,
                     format_args!(
-                        "driver {} swapped: {previous} -> {} ({}), blackout {} us (old version stopped in {} us, new one started in {} us), {} us in all, swap {swaps}",
+                        "driver {} swapped: {previous} -> {} ({}), blackout {} us (old version stopped in {} us, new one started in {} us{}), {} us in all, swap {swaps}",
                         slot.name,
                         compiled.hash,
                         request.engine.name(),
                         blackout_us,
                         retired.saturating_sub(paused) / 1000,
                         resumed.saturating_sub(retired) / 1000,
+                        if device_kept { " on the device left running" } else { "" },
                         total_us
                     ),
                 );
@@ -231,6 +268,7 @@ impl Drivers {
                     blackout_us,
                     total_us,
                     state_handed_over: saved.is_some(),
+                    device_kept,
                 })
             }
             Some(why) => {

@@ -581,3 +581,71 @@ fn a_network_driver_whose_link_never_comes_up_is_rolled_back() {
     let Reply::Swapped(_) = swap(&rt, "net", &net_driver(true)) else { panic!("a good version swaps in") };
     assert_eq!(info(&rt, "net").swaps, 1);
 }
+
+/// A driver that hands its device over running: one DMA buffer holding a
+/// pattern; `cervus_state_save` saves the buffer's handle and keeps the
+/// device; `cervus_probe` takes a handed-over buffer back (and fails if it
+/// does not hold the pattern), or allocates and fills a new one.
+const KEEPER_WAT: &str = r#"(module (@custom "cervus.driver" "\01\01\34\12\e8\11")
+  (import "cervus_drv" "dma_alloc" (func $alloc (param i64) (result i32)))
+  (import "cervus_drv" "dma_size" (func $size (param i32) (result i64)))
+  (import "cervus_drv" "dma_write" (func $write (param i32 i64 i32 i32) (result i32)))
+  (import "cervus_drv" "dma_read" (func $read (param i32 i64 i32 i32) (result i32)))
+  (import "cervus_drv" "state_save" (func $save (param i32 i32) (result i32)))
+  (import "cervus_drv" "state_len" (func $len (result i32)))
+  (import "cervus_drv" "state_restore" (func $restore (param i32 i32) (result i32)))
+  (import "cervus_drv" "state_keep_device" (func $keep (result i32)))
+  (memory (export "memory") 1)
+  (global $buf (mut i32) (i32.const 0))
+  (func (export "cervus_probe") (result i32)
+    (if (i32.ge_s (call $keep) (i32.const 0)) (then (return (i32.const -99))))
+    (if (i32.eq (call $len) (i32.const 4)) (then
+      (drop (call $restore (i32.const 0) (i32.const 4)))
+      (if (i64.eq (call $size (i32.load (i32.const 0))) (i64.const 4096)) (then
+        (global.set $buf (i32.load (i32.const 0)))
+        (drop (call $read (global.get $buf) (i64.const 0) (i32.const 32) (i32.const 4)))
+        (return (select (i32.const 0) (i32.const -98)
+          (i32.eq (i32.load (i32.const 32)) (i32.const 0x11223344))))))))
+    (global.set $buf (call $alloc (i64.const 4096)))
+    (i32.store (i32.const 16) (i32.const 0x11223344))
+    (call $write (global.get $buf) (i64.const 0) (i32.const 16) (i32.const 4)))
+  (func (export "cervus_state_save") (result i32)
+    (i32.store (i32.const 0) (global.get $buf))
+    (drop (call $save (i32.const 0) (i32.const 4)))
+    (call $keep)))"#;
+
+#[test]
+fn a_driver_can_hand_its_device_over_running() {
+    let (platform, rt) = admin_runtime();
+    let keeper = wat::parse_str(KEEPER_WAT).unwrap();
+    loaded(&rt, "keeper", &keeper);
+    assert_eq!(platform.edu.dma_bytes(), 4096);
+    for swaps in 1..=3 {
+        let Reply::Swapped(report) = swap(&rt, "keeper", &keeper) else { panic!("swap {swaps} failed") };
+        assert!(report.state_handed_over && report.device_kept, "swap {swaps}");
+        assert_eq!(platform.edu.dma_bytes(), 4096, "the same buffer, neither freed nor doubled");
+        assert_eq!(info(&rt, "keeper").swaps, swaps);
+    }
+
+    // A new version that fails: the buffers it was handed are freed, and the
+    // old version starts afresh (its saved handle is refused).
+    let broken = wat::parse_str(r#"(module (func (export "cervus_probe") (result i32) unreachable))"#).unwrap();
+    assert_eq!(error_of(swap(&rt, "keeper", &broken)).0, ErrorKind::RolledBack);
+    let d = info(&rt, "keeper");
+    assert_eq!((d.status, d.swaps), (DriverStatus::Running, 3));
+    assert_eq!(platform.edu.dma_bytes(), 4096, "the handed buffer was freed, a new one allocated");
+
+    // A version that ignores what it was handed holds it until it goes;
+    // a version without `cervus_state_save` hands over a stopped device.
+    let plain = wat::parse_str(
+        r#"(module (@custom "cervus.driver" "\01\01\34\12\e8\11")
+             (func (export "cervus_probe") (result i32) i32.const 0))"#,
+    )
+    .unwrap();
+    let Reply::Swapped(report) = swap(&rt, "keeper", &plain) else { panic!("swap to plain failed") };
+    assert!(report.device_kept, "the keeper handed it over");
+    assert_eq!(platform.edu.dma_bytes(), 4096);
+    let Reply::Swapped(report) = swap(&rt, "keeper", &keeper) else { panic!("swap back failed") };
+    assert!(!report.device_kept && !report.state_handed_over);
+    assert_eq!(platform.edu.dma_bytes(), 4096, "the unused buffer was freed with its holder");
+}
