@@ -7,8 +7,8 @@
 //! 1. The new module is validated, compiled and instantiated first; a
 //!    module that fails there never touches the old one.
 //! 2. Under the device's lock (no call reaches either instance): the device
-//!    is paused (interrupts, timers and bus mastering off; the interface's
-//!    queue stopped and its carrier changes held), the old instance saves
+//!    is paused (interrupts held, timers off; the interface's queue
+//!    stopped and its carrier changes held), the old instance saves
 //!    its state (`cervus_state_save`, optional) and stops the device
 //!    (`cervus_remove`); bus mastering goes off and its DMA memory is
 //!    freed. Or, if it asked to while saving (`state_keep_device`), the
@@ -24,8 +24,7 @@
 //! was handed included) and the old module is instantiated again from its
 //! retained compilation, with the state it saved but on a stopped device
 //! with none of its old buffers: a broken version never leaves the device
-//! dead. The
-//! blackout is the time from the pause to the resume.
+//! dead. The blackout is the time from the pause to the resume.
 
 use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
