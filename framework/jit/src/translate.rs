@@ -15,9 +15,19 @@
 //! the access inside `[memory_base, memory_base + memory_len)`. The index
 //! is zero-extended from 32 bits, the static offset and the access size are
 //! added in 64 bits (no overflow: both are below 2^33), and the access is
-//! allowed only if the end is at most `memory_len`, which is re-read from
-//! the context at each access (memory can grow in any call). The same
-//! pattern guards tables ([`Translator::table_entry`]). Division, remainder
+//! allowed only if the end is at most `memory_len`, which is read from the
+//! context at entry and after every call (only a call can grow memory).
+//! The same pattern guards tables ([`Translator::table_entry`]).
+//!
+//! Accesses through the same index value share one check: the first
+//! access of a run checks the farthest end any access of the run reaches
+//! (its constant is raised as later accesses are translated), and the
+//! others check nothing. A run is a stretch of straight-line code where,
+//! after the first access, only pure operators that cannot trap and loads
+//! come before the last one (a store may end a run; see
+//! `keeps_open_checks`). Trapping at the first access instead of a later
+//! one is then invisible: nothing between them changed memory, globals or
+//! tables, called out, or could trap with another kind. Division, remainder
 //! and float-to-int conversions check their operands explicitly, so no
 //! compiled instruction ever raises a CPU exception: every wasm trap is a
 //! branch to a block that records it in the context and returns.
@@ -117,6 +127,138 @@ impl Frame {
     }
 }
 
+/// What an access's index is, for sharing checks: a local as read by
+/// `local.get` between two writes of it (the same value, though each read
+/// is a new SSA value once a check has split the block), or any other
+/// value.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum IndexKey {
+    Local { local: u32, generation: u64 },
+    Value(Value),
+}
+
+/// A bounds check that later accesses through the same index may share
+/// (see the module docs).
+struct OpenCheck {
+    /// The index the accesses go through.
+    index: IndexKey,
+    /// The `iconst` of the checked reach, raised as accesses join.
+    constant: cranelift_codegen::ir::Inst,
+    /// The farthest `offset + size` of the run so far.
+    reach: u64,
+}
+
+/// Open checks kept at most (the oldest is dropped first): bounds the
+/// search at each access.
+const MAX_OPEN_CHECKS: usize = 8;
+
+/// Whether a run of shared bounds checks (see the module docs) may go on
+/// across `op`: true only for operators that cannot trap, have no effect
+/// outside the function's own values and do not branch, and for loads
+/// (whose own traps are out-of-bounds ones, like the shared check's).
+/// Stores end the run themselves, after joining it. Anything not listed
+/// ends the run.
+fn keeps_open_checks(op: &Operator<'_>) -> bool {
+    use Operator as O;
+    matches!(
+        op,
+        O::Nop
+            | O::Drop
+            | O::Select
+            | O::TypedSelect { .. }
+            | O::LocalGet { .. }
+            | O::LocalSet { .. }
+            | O::LocalTee { .. }
+            | O::GlobalGet { .. }
+            | O::MemorySize { .. }
+            | O::I32Const { .. }
+            | O::I64Const { .. }
+            | O::F32Const { .. }
+            | O::F64Const { .. }
+            | O::I32Load { .. }
+            | O::I64Load { .. }
+            | O::F32Load { .. }
+            | O::F64Load { .. }
+            | O::I32Load8S { .. }
+            | O::I32Load8U { .. }
+            | O::I32Load16S { .. }
+            | O::I32Load16U { .. }
+            | O::I64Load8S { .. }
+            | O::I64Load8U { .. }
+            | O::I64Load16S { .. }
+            | O::I64Load16U { .. }
+            | O::I64Load32S { .. }
+            | O::I64Load32U { .. }
+            | O::I32Store { .. }
+            | O::I64Store { .. }
+            | O::F32Store { .. }
+            | O::F64Store { .. }
+            | O::I32Store8 { .. }
+            | O::I32Store16 { .. }
+            | O::I64Store8 { .. }
+            | O::I64Store16 { .. }
+            | O::I64Store32 { .. }
+            | O::I32Eqz
+            | O::I64Eqz
+            | O::I32Eq
+            | O::I64Eq
+            | O::I32Ne
+            | O::I64Ne
+            | O::I32LtS
+            | O::I64LtS
+            | O::I32LtU
+            | O::I64LtU
+            | O::I32GtS
+            | O::I64GtS
+            | O::I32GtU
+            | O::I64GtU
+            | O::I32LeS
+            | O::I64LeS
+            | O::I32LeU
+            | O::I64LeU
+            | O::I32GeS
+            | O::I64GeS
+            | O::I32GeU
+            | O::I64GeU
+            | O::I32Clz
+            | O::I64Clz
+            | O::I32Ctz
+            | O::I64Ctz
+            | O::I32Popcnt
+            | O::I64Popcnt
+            | O::I32Add
+            | O::I64Add
+            | O::I32Sub
+            | O::I64Sub
+            | O::I32Mul
+            | O::I64Mul
+            | O::I32And
+            | O::I64And
+            | O::I32Or
+            | O::I64Or
+            | O::I32Xor
+            | O::I64Xor
+            | O::I32Shl
+            | O::I64Shl
+            | O::I32ShrS
+            | O::I64ShrS
+            | O::I32ShrU
+            | O::I64ShrU
+            | O::I32Rotl
+            | O::I64Rotl
+            | O::I32Rotr
+            | O::I64Rotr
+            | O::I32WrapI64
+            | O::I64ExtendI32S
+            | O::I64ExtendI32U
+            | O::I32Extend8S
+            | O::I32Extend16S
+            | O::I64Extend8S
+            | O::I64Extend16S
+            | O::I64Extend32S
+    )
+}
+
 /// Per-function translation state.
 pub(crate) struct Translator<'a, 'f> {
     b: FunctionBuilder<'f>,
@@ -133,6 +275,14 @@ pub(crate) struct Translator<'a, 'f> {
     /// every call and return (the runtime and callees read it there) and
     /// read again after every call. A trap leaves the last value written.
     fuel: Variable,
+    /// The bounds checks of the current run (see the module docs).
+    open_checks: Vec<OpenCheck>,
+    /// The values `local.get` gave in the current run, with their local
+    /// and its generation (at most `MAX_OPEN_CHECKS`, the latest).
+    local_reads: Vec<(Value, IndexKey)>,
+    /// Each local's generation: a new one at every write.
+    generations: Vec<u64>,
+    next_generation: u64,
     locals: Vec<Variable>,
     stack: Vec<Value>,
     control: Vec<Frame>,
@@ -224,6 +374,10 @@ pub(crate) fn translate(
         memory_base,
         memory_len,
         fuel,
+        open_checks: Vec::new(),
+        local_reads: Vec::new(),
+        generations: vec![0; locals.len()],
+        next_generation: 1,
         locals,
         stack: Vec::new(),
         control: Vec::new(),
@@ -480,16 +634,47 @@ impl<'a, 'f> Translator<'a, 'f> {
         self.b.ins().iconst(I64, v as i64)
     }
 
+    /// Ends the run of shared bounds checks (see the module docs).
+    fn end_run(&mut self) {
+        self.open_checks.clear();
+        self.local_reads.clear();
+    }
+
+    /// Local `index` was written: reads from now on are another value.
+    fn new_generation(&mut self, index: u32) {
+        self.generations[index as usize] = self.next_generation;
+        self.next_generation += 1;
+    }
+
     /// The native address of a `size`-byte access at the popped index plus
     /// `memarg.offset`, after the bounds check (see the module docs).
     fn heap_address(&mut self, memarg: &MemArg, size: u64) -> Value {
-        let index = self.pop();
-        let index = self.b.ins().uextend(I64, index);
+        let index32 = self.pop();
+        let index = self.b.ins().uextend(I64, index32);
         // memarg.offset < 2^32 (32-bit memory), size <= 8: no overflow.
-        let end = self.b.ins().iadd_imm_s(index, (memarg.offset + size) as i64);
-        let len = self.b.use_var(self.memory_len);
-        let outside = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, len);
-        self.trap_if(outside, TrapKind::MemoryOutOfBounds);
+        let reach = memarg.offset + size;
+        let key = self.local_reads.iter().find(|(v, _)| *v == index32).map_or(IndexKey::Value(index32), |r| r.1);
+        match self.open_checks.iter_mut().find(|c| c.index == key) {
+            Some(check) => {
+                // Covered by the run's check, which now reaches this far.
+                if reach > check.reach {
+                    check.reach = reach;
+                    self.b.func.replace(check.constant).iconst(I64, reach as i64);
+                }
+            }
+            None => {
+                let constant = self.b.ins().iconst(I64, reach as i64);
+                let end = self.b.ins().iadd(index, constant);
+                let len = self.b.use_var(self.memory_len);
+                let outside = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, len);
+                self.trap_if(outside, TrapKind::MemoryOutOfBounds);
+                let constant = self.b.func.dfg.value_def(constant).unwrap_inst();
+                if self.open_checks.len() == MAX_OPEN_CHECKS {
+                    self.open_checks.remove(0);
+                }
+                self.open_checks.push(OpenCheck { index: key, constant, reach });
+            }
+        }
         let base = self.b.use_var(self.memory_base);
         let addr = self.b.ins().iadd(base, index);
         if memarg.offset == 0 { addr } else { self.b.ins().iadd_imm_s(addr, memarg.offset as i64) }
@@ -513,6 +698,8 @@ impl<'a, 'f> Translator<'a, 'f> {
     fn store(&mut self, memarg: &MemArg, size: u64) {
         let value = self.pop();
         let addr = self.heap_address(memarg, size);
+        // No later check may move above a store.
+        self.end_run();
         let flags = self.heap_flags();
         let ty = self.b.func.dfg.value_type(value);
         match size {
@@ -802,6 +989,9 @@ impl<'a, 'f> Translator<'a, 'f> {
                 _ => return Ok(()),
             }
         }
+        if !keeps_open_checks(op) {
+            self.end_run();
+        }
         match *op {
             O::Unreachable => {
                 let trap = self.trap_block(TrapKind::Unreachable);
@@ -947,15 +1137,22 @@ impl<'a, 'f> Translator<'a, 'f> {
             }
             O::LocalGet { local_index } => {
                 let v = self.b.use_var(self.locals[local_index as usize]);
+                if self.local_reads.len() == MAX_OPEN_CHECKS {
+                    self.local_reads.remove(0);
+                }
+                let generation = self.generations[local_index as usize];
+                self.local_reads.push((v, IndexKey::Local { local: local_index, generation }));
                 self.push(v);
             }
             O::LocalSet { local_index } => {
                 let v = self.pop();
                 self.b.def_var(self.locals[local_index as usize], v);
+                self.new_generation(local_index);
             }
             O::LocalTee { local_index } => {
                 let v = *self.stack.last().expect("validated");
                 self.b.def_var(self.locals[local_index as usize], v);
+                self.new_generation(local_index);
             }
             O::GlobalGet { global_index } => {
                 let ty = ir_type(self.info.globals[global_index as usize].ty)?;
