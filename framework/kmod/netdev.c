@@ -126,6 +126,7 @@ static int cervus_ndo_stop(struct net_device *dev)
 static netdev_tx_t cervus_ndo_start_xmit(struct sk_buff *skb, struct net_device *dev)
 {
 	struct cervus_netdev *nd = priv(dev);
+	bool stopped = false;
 
 	if (!READ_ONCE(nd->attached)) {
 		atomic64_inc(&nd->tx_dropped);
@@ -133,9 +134,15 @@ static netdev_tx_t cervus_ndo_start_xmit(struct sk_buff *skb, struct net_device 
 		return NETDEV_TX_OK;
 	}
 	skb_queue_tail(&nd->txq, skb);
-	if (skb_queue_len_lockless(&nd->txq) >= CERVUS_TXQ_MAX)
+	if (skb_queue_len_lockless(&nd->txq) >= CERVUS_TXQ_MAX) {
 		netif_stop_queue(dev);
-	cervus_netdev_notify(nd->owner, CERVUS_NETDEV_TX);
+		stopped = true;
+	}
+	/* More frames follow at once (a burst, e.g. a segmented TCP send):
+	 * the driver takes them all in one round when the last one is queued
+	 * or the queue stops, whichever comes first. */
+	if (stopped || !netdev_xmit_more())
+		cervus_netdev_notify(nd->owner, CERVUS_NETDEV_TX);
 	return NETDEV_TX_OK;
 }
 
