@@ -20,3 +20,19 @@ die() {
     printf 'error: %s\n' "$*" >&2
     exit 1
 }
+
+# Build cervus.ko against the kernel build $1 with the engine library $2,
+# into $3 (build/ or a directory under it): $3/kmod/ holds the objects,
+# $3/kmod.log the output, $3/cervus.ko the module. Any warning fails it.
+build_module() {
+    local kout=$1 engine_lib=$2 dir=$3 src
+    src=$(cat "$CERVUS_CACHE/src/current")
+    mkdir -p "$dir/kmod"
+    step "module: Kbuild for $(basename "$kout") (LLVM=$CERVUS_LLVM_SUFFIX)"
+    make -s -C "$src" O="$kout" M="$CERVUS_ROOT" MO="$dir/kmod" LLVM="$CERVUS_LLVM_SUFFIX" \
+        CERVUS_ENGINE_LIB="$engine_lib" modules 2>&1 | tee "$dir/kmod.log"
+    if grep -Eiq 'warning|error' "$dir/kmod.log"; then
+        die "the module build printed warnings (objtool, modpost or compiler): see $dir/kmod.log"
+    fi
+    cp "$dir/kmod/cervus.ko" "$dir/cervus.ko"
+}
