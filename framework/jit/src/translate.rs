@@ -19,18 +19,28 @@
 //! context at entry and after every call (only a call can grow memory).
 //! The same pattern guards tables ([`Translator::table_entry`]).
 //!
-//! Accesses through the same index value share one check: the first
-//! access of a run checks the farthest end any access of the run reaches
-//! (its constant is raised as later accesses are translated), and the
-//! others check nothing. A run is a stretch of straight-line code where,
-//! after the first access, only pure operators that cannot trap and loads
-//! come before the last one (a store may end a run; see
-//! `keeps_open_checks`). Trapping at the first access instead of a later
-//! one is then invisible: nothing between them changed memory, globals or
-//! tables, called out, or could trap with another kind. Division, remainder
-//! and float-to-int conversions check their operands explicitly, so no
-//! compiled instruction ever raises a CPU exception: every wasm trap is a
-//! branch to a block that records it in the context and returns.
+//! Accesses at constant distances from one index value share one check.
+//! An access's index is `root + c` when an `i32.add` of a constant `c` in
+//! `[0, 2^31)` computed it (else the index is its own root, `c = 0`). The
+//! first access of a run through a root checks `root + c + offset + size
+//! <= memory_len` in 64 bits for the farthest `c + offset + size` of the
+//! run (its constant is raised as later accesses are translated), and the
+//! others check nothing. If that passes, no index of the run wrapped
+//! around 2^32 and every access is inside. If it fails, a cold path checks
+//! each access of the run exactly, in program order, and traps at the
+//! first one outside; if none is (indexes that wrapped into bounds), the
+//! run goes on. A run is a stretch of straight-line code of pure operators
+//! that cannot trap, loads and stores (`keeps_open_checks`). No check is
+//! raised after a store: an access after a store shares a check only if an
+//! access before the store, through the same `root + c`, reached as far
+//! (`OpenCheck::frozen`). Trapping at the first access of a run instead of
+//! a later one is then invisible: nothing between them changed memory,
+//! globals or tables, called out, or could trap with another kind.
+//!
+//! Division, remainder and float-to-int conversions check their operands
+//! explicitly, so no compiled instruction ever raises a CPU exception:
+//! every wasm trap is a branch to a block that records it in the context
+//! and returns.
 
 use alloc::vec;
 use alloc::vec::Vec;
@@ -127,36 +137,57 @@ impl Frame {
     }
 }
 
-/// What an access's index is, for sharing checks: a local as read by
-/// `local.get` between two writes of it (the same value, though each read
-/// is a new SSA value once a check has split the block), or any other
-/// value.
+/// What an access's index root is, for sharing checks: a local between
+/// two writes of it (the same value, though each `local.get` is a new SSA
+/// value once a check has split the block), or any other value.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum IndexKey {
     Local { local: u32, generation: u64 },
     Value(Value),
 }
 
-/// A bounds check that later accesses through the same index may share
-/// (see the module docs).
+/// A bounds check that later accesses of the run may share (see the module
+/// docs): the accesses whose index is `root + c` for a constant `c` in
+/// `[0, 2^31)` (`c` is 0 for the root itself).
 struct OpenCheck {
-    /// The index the accesses go through.
+    /// The root the accesses' indexes are based on.
     index: IndexKey,
+    /// The root's value (an `i32`), for the exact checks.
+    root: Value,
     /// The `iconst` of the checked reach, raised as accesses join.
     constant: cranelift_codegen::ir::Inst,
-    /// The farthest `offset + size` of the run so far.
+    /// The farthest `c + offset + size` of the run so far.
     reach: u64,
+    /// The memory length the check compared with.
+    len: Value,
+    /// Where the run goes on once the check passed. Sealed when the run
+    /// ends: the exact checks may branch back to it.
+    cont: Block,
+    /// Where a failed check goes: the exact checks, filled in when the run
+    /// ends.
+    exact: Block,
+    /// Each access's `(c, offset + size)`, in program order; one entry per
+    /// `c`, with the farthest reach through it.
+    accesses: Vec<(u32, u64)>,
+    /// A store came after the check: it may no longer be raised (no check
+    /// moves above a store), and covers only accesses an entry of
+    /// `accesses` already covers.
+    frozen: bool,
 }
 
-/// Open checks kept at most (the oldest is dropped first): bounds the
+/// Open checks kept at most (the oldest is closed first): bounds the
 /// search at each access.
 const MAX_OPEN_CHECKS: usize = 8;
+
+/// Values of locals remembered per run, at most (the oldest is forgotten
+/// first).
+const MAX_LOCAL_READS: usize = 32;
 
 /// Whether a run of shared bounds checks (see the module docs) may go on
 /// across `op`: true only for operators that cannot trap, have no effect
 /// outside the function's own values and do not branch, and for loads
-/// (whose own traps are out-of-bounds ones, like the shared check's).
-/// Stores end the run themselves, after joining it. Anything not listed
+/// and stores (whose own traps are out-of-bounds ones, like the shared
+/// check's; a store freezes the checks before it). Anything not listed
 /// ends the run.
 fn keeps_open_checks(op: &Operator<'_>) -> bool {
     use Operator as O;
@@ -277,8 +308,9 @@ pub(crate) struct Translator<'a, 'f> {
     fuel: Variable,
     /// The bounds checks of the current run (see the module docs).
     open_checks: Vec<OpenCheck>,
-    /// The values `local.get` gave in the current run, with their local
-    /// and its generation (at most `MAX_OPEN_CHECKS`, the latest).
+    /// The values locals were read as or set to in the current run, with
+    /// the local and its generation (at most `MAX_LOCAL_READS`, the
+    /// latest).
     local_reads: Vec<(Value, IndexKey)>,
     /// Each local's generation: a new one at every write.
     generations: Vec<u64>,
@@ -636,8 +668,91 @@ impl<'a, 'f> Translator<'a, 'f> {
 
     /// Ends the run of shared bounds checks (see the module docs).
     fn end_run(&mut self) {
-        self.open_checks.clear();
+        if !self.open_checks.is_empty() {
+            // The exact checks are filled in from another block: end this
+            // one first (the jump costs nothing, its target comes next).
+            let next = self.b.create_block();
+            self.b.ins().jump(next, &[]);
+            for check in core::mem::take(&mut self.open_checks) {
+                self.close_check(check);
+            }
+            self.b.switch_to_block(next);
+            self.b.seal_block(next);
+        }
         self.local_reads.clear();
+    }
+
+    /// Fills in the exact checks of a run's shared check and seals its
+    /// blocks. The exact checks run only if the shared one failed: they
+    /// check each access in program order and trap at the first that is
+    /// out of bounds. If none is, every index wrapped around 2^32 (the
+    /// shared check computes without wrapping), and the run goes on.
+    /// The current block must be ended; the caller switches to the next.
+    fn close_check(&mut self, check: OpenCheck) {
+        self.b.switch_to_block(check.exact);
+        let trap = self.trap_block(TrapKind::MemoryOutOfBounds);
+        if check.accesses.iter().all(|(c, _)| *c == 0) {
+            // One index: the shared check is the farthest access's own.
+            self.b.ins().jump(trap, &[]);
+        } else {
+            for (c, reach) in check.accesses {
+                let index = self.b.ins().iadd_imm_s(check.root, c as i64);
+                let index = self.b.ins().uextend(I64, index);
+                let end = self.b.ins().iadd_imm_s(index, reach as i64);
+                let outside = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, check.len);
+                let next = self.b.create_block();
+                self.b.set_cold_block(next);
+                self.b.ins().brif(outside, trap, &[], next, &[]);
+                self.b.switch_to_block(next);
+                self.b.seal_block(next);
+            }
+            self.b.ins().jump(check.cont, &[]);
+        }
+        self.b.seal_block(check.exact);
+        self.b.seal_block(check.cont);
+    }
+
+    /// How an index value is known for sharing checks: as a read of a
+    /// local, or as itself.
+    fn index_key(&self, v: Value) -> IndexKey {
+        self.local_reads.iter().rev().find(|(r, _)| *r == v).map_or(IndexKey::Value(v), |r| r.1)
+    }
+
+    /// Remembers that `v` is the value of local `local` (for
+    /// [`Translator::index_key`]).
+    fn remember_local(&mut self, v: Value, local: u32) {
+        if self.local_reads.len() == MAX_LOCAL_READS {
+            self.local_reads.remove(0);
+        }
+        let generation = self.generations[local as usize];
+        self.local_reads.push((v, IndexKey::Local { local, generation }));
+    }
+
+    /// An `i32` index as `root + c`: `c` is the constant operand of the
+    /// `i32.add` that computed it if that is in `[0, 2^31)`, else 0.
+    fn index_parts(&self, index: Value) -> (Value, u32) {
+        use cranelift_codegen::ir::{InstructionData, Opcode, ValueDef};
+        let dfg = &self.b.func.dfg;
+        let constant = |v: Value| match dfg.value_def(v) {
+            ValueDef::Result(inst, _) => match dfg.insts[inst] {
+                InstructionData::UnaryImm { opcode: Opcode::Iconst, imm } => Some(imm.bits() as u32),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let ValueDef::Result(inst, _) = dfg.value_def(index)
+            && let InstructionData::Binary { opcode: Opcode::Iadd, args: [x, y] } = dfg.insts[inst]
+        {
+            for (root, other) in [(x, y), (y, x)] {
+                if let Some(c) = constant(other)
+                    && c < 1 << 31
+                    && constant(root).is_none()
+                {
+                    return (root, c);
+                }
+            }
+        }
+        (index, 0)
     }
 
     /// Local `index` was written: reads from now on are another value.
@@ -650,31 +765,58 @@ impl<'a, 'f> Translator<'a, 'f> {
     /// `memarg.offset`, after the bounds check (see the module docs).
     fn heap_address(&mut self, memarg: &MemArg, size: u64) -> Value {
         let index32 = self.pop();
-        let index = self.b.ins().uextend(I64, index32);
-        // memarg.offset < 2^32 (32-bit memory), size <= 8: no overflow.
+        let (root, c) = self.index_parts(index32);
+        let key = self.index_key(root);
+        // memarg.offset < 2^32 (32-bit memory), size <= 8, c < 2^31: no
+        // overflow.
         let reach = memarg.offset + size;
-        let key = self.local_reads.iter().find(|(v, _)| *v == index32).map_or(IndexKey::Value(index32), |r| r.1);
-        match self.open_checks.iter_mut().find(|c| c.index == key) {
+        let covered =
+            |check: &OpenCheck| !check.frozen || check.accesses.iter().any(|&(c2, r2)| c2 == c && r2 >= reach);
+        match self.open_checks.iter_mut().find(|check| check.index == key && covered(check)) {
+            Some(check) if check.frozen => {}
             Some(check) => {
-                // Covered by the run's check, which now reaches this far.
-                if reach > check.reach {
-                    check.reach = reach;
-                    self.b.func.replace(check.constant).iconst(I64, reach as i64);
+                // The run's check now covers this access too.
+                let total = c as u64 + reach;
+                if total > check.reach {
+                    check.reach = total;
+                    self.b.func.replace(check.constant).iconst(I64, total as i64);
+                }
+                match check.accesses.iter_mut().find(|(c2, _)| *c2 == c) {
+                    Some(entry) => entry.1 = entry.1.max(reach),
+                    None => check.accesses.push((c, reach)),
                 }
             }
             None => {
-                let constant = self.b.ins().iconst(I64, reach as i64);
-                let end = self.b.ins().iadd(index, constant);
+                let total = c as u64 + reach;
+                let root64 = self.b.ins().uextend(I64, root);
+                let constant = self.b.ins().iconst(I64, total as i64);
+                let end = self.b.ins().iadd(root64, constant);
                 let len = self.b.use_var(self.memory_len);
                 let outside = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, len);
-                self.trap_if(outside, TrapKind::MemoryOutOfBounds);
-                let constant = self.b.func.dfg.value_def(constant).unwrap_inst();
+                let exact = self.b.create_block();
+                self.b.set_cold_block(exact);
+                let cont = self.b.create_block();
+                self.b.ins().brif(outside, exact, &[], cont, &[]);
                 if self.open_checks.len() == MAX_OPEN_CHECKS {
-                    self.open_checks.remove(0);
+                    let oldest = self.open_checks.remove(0);
+                    self.close_check(oldest);
                 }
-                self.open_checks.push(OpenCheck { index: key, constant, reach });
+                self.b.switch_to_block(cont);
+                let constant = self.b.func.dfg.value_def(constant).unwrap_inst();
+                self.open_checks.push(OpenCheck {
+                    index: key,
+                    root,
+                    constant,
+                    reach: total,
+                    len,
+                    cont,
+                    exact,
+                    accesses: vec![(c, reach)],
+                    frozen: false,
+                });
             }
         }
+        let index = self.b.ins().uextend(I64, index32);
         let base = self.b.use_var(self.memory_base);
         let addr = self.b.ins().iadd(base, index);
         if memarg.offset == 0 { addr } else { self.b.ins().iadd_imm_s(addr, memarg.offset as i64) }
@@ -698,8 +840,10 @@ impl<'a, 'f> Translator<'a, 'f> {
     fn store(&mut self, memarg: &MemArg, size: u64) {
         let value = self.pop();
         let addr = self.heap_address(memarg, size);
-        // No later check may move above a store.
-        self.end_run();
+        // No check may move above a store.
+        for check in &mut self.open_checks {
+            check.frozen = true;
+        }
         let flags = self.heap_flags();
         let ty = self.b.func.dfg.value_type(value);
         match size {
@@ -1137,22 +1281,20 @@ impl<'a, 'f> Translator<'a, 'f> {
             }
             O::LocalGet { local_index } => {
                 let v = self.b.use_var(self.locals[local_index as usize]);
-                if self.local_reads.len() == MAX_OPEN_CHECKS {
-                    self.local_reads.remove(0);
-                }
-                let generation = self.generations[local_index as usize];
-                self.local_reads.push((v, IndexKey::Local { local: local_index, generation }));
+                self.remember_local(v, local_index);
                 self.push(v);
             }
             O::LocalSet { local_index } => {
                 let v = self.pop();
                 self.b.def_var(self.locals[local_index as usize], v);
                 self.new_generation(local_index);
+                self.remember_local(v, local_index);
             }
             O::LocalTee { local_index } => {
                 let v = *self.stack.last().expect("validated");
                 self.b.def_var(self.locals[local_index as usize], v);
                 self.new_generation(local_index);
+                self.remember_local(v, local_index);
             }
             O::GlobalGet { global_index } => {
                 let ty = ir_type(self.info.globals[global_index as usize].ty)?;

@@ -87,6 +87,33 @@ const MODULE: &str = r#"(module
         (drop (i32.load (local.get 0)))
         (drop (local.tee 0 (i32.add (local.get 0) (i32.const 65536))))
         (i32.load (local.get 0)))
+    (func (export "offsets_from_a_root") (param i32) (result i32)
+        ;; A message-schedule step: four loads and a store at constant
+        ;; distances from one root share one check reaching x + 68.
+        (local $x i32)
+        (local.set $x (local.get 0))
+        (i32.store (i32.add (local.get $x) (i32.const 64))
+            (i32.add (i32.add (i32.load (i32.add (local.get $x) (i32.const 36))) (i32.load (local.get $x)))
+                (i32.add (i32.load (i32.add (local.get $x) (i32.const 56)))
+                    (i32.load (i32.add (local.get $x) (i32.const 4))))))
+        (i32.load (i32.add (local.get $x) (i32.const 64))))
+    (func (export "wrapped_offsets") (param i32) (result i32)
+        ;; Near 2^32, both indexes wrap to small addresses: in bounds.
+        (i32.add (i32.load (i32.add (local.get 0) (i32.const 16)))
+            (i32.load8_u (i32.add (i32.const 21) (local.get 0)))))
+    (func (export "store_then_covered_load") (param i32) (result i32)
+        ;; After the store, the load through the same index is covered by
+        ;; the store's check; the one 4 bytes further is checked again.
+        (i32.store (i32.add (local.get 0) (i32.const 16)) (i32.const 0x01020304))
+        (i32.add (i32.load8_u (i32.add (local.get 0) (i32.const 16)))
+            (i32.load (i32.add (local.get 0) (i32.const 20)))))
+    (func (export "descending_stores") (param i32)
+        ;; A struct written from its last field: the first store's check
+        ;; covers the others.
+        (i32.store offset=12 (local.get 0) (i32.const 4))
+        (i32.store offset=8 (local.get 0) (i32.const 3))
+        (i32.store offset=4 (local.get 0) (i32.const 2))
+        (i32.store (local.get 0) (i32.const 1)))
     (func (export "load_in_a_loop") (param i32) (result i32) (local $sum i32)
         ;; Sums the words at param, param + 4, ... up to the end of memory
         ;; and beyond: the access at 65536 is the first one out.
@@ -222,4 +249,57 @@ fn a_local_written_between_two_accesses_is_checked_again() {
     let mut m = module();
     assert_eq!(call(&mut m, "reassigned", &[0]), OOB);
     assert_eq!(call(&mut m, "teed", &[0]), OOB);
+}
+
+#[test]
+fn accesses_at_constant_distances_from_a_root_share_a_check() {
+    let mut m = module();
+    let x = OUTSIDE as usize - 68;
+    for (i, at) in [(1u8, x), (2, x + 4), (3, x + 36), (4, x + 56)] {
+        m.memory_mut()[at] = i;
+    }
+    assert_eq!(call(&mut m, "offsets_from_a_root", &[x as u64]), Ok(vec![10]));
+    assert_eq!(word(&m, x + 64), 10);
+    // Only the store is outside: nothing is written.
+    let mut m = module();
+    assert_eq!(call(&mut m, "offsets_from_a_root", &[OUTSIDE - 67]), OOB);
+    assert!(m.memory().iter().all(|b| *b == 0));
+    for at in [OUTSIDE - 59, OUTSIDE - 4, OUTSIDE, u32::MAX as u64 - 40, u32::MAX as u64] {
+        assert_eq!(call(&mut m, "offsets_from_a_root", &[at]), OOB, "at {at:#x}");
+    }
+}
+
+#[test]
+fn indexes_that_wrap_around_into_bounds_do_not_trap() {
+    let mut m = module();
+    m.memory_mut()[0..8].copy_from_slice(&[7, 0, 0, 0, 0, 9, 0, 0]);
+    // 0xffff_fff0 + 16 = 0 and + 21 = 5 (mod 2^32).
+    assert_eq!(call(&mut m, "wrapped_offsets", &[0xffff_fff0]), Ok(vec![16]));
+    // + 16 = 0xffff_fffe: outside.
+    assert_eq!(call(&mut m, "wrapped_offsets", &[0xffff_ffee]), OOB);
+    // + 16 = 0xf and + 21 = 0x14: inside.
+    assert_eq!(call(&mut m, "wrapped_offsets", &[0xffff_ffff]), Ok(vec![0]));
+
+    // The store to 0 happens, and the covered load reads it back.
+    let mut m = module();
+    assert_eq!(call(&mut m, "store_then_covered_load", &[0xffff_fff0]), Ok(vec![4]));
+    assert_eq!(word(&m, 0), 0x0102_0304);
+}
+
+#[test]
+fn a_store_checks_the_stores_after_it_that_it_covers() {
+    let mut m = module();
+    assert_eq!(call(&mut m, "descending_stores", &[OUTSIDE - 16]), Ok(vec![]));
+    assert_eq!([16, 12, 8, 4].map(|back| word(&m, OUTSIDE as usize - back)), [1, 2, 3, 4]);
+    let mut m = module();
+    assert_eq!(call(&mut m, "descending_stores", &[OUTSIDE - 15]), OOB);
+    assert!(m.memory().iter().all(|b| *b == 0), "a store happened before the bad one");
+
+    // The store through the index happens; the load 4 bytes further is
+    // the one outside.
+    let mut m = module();
+    assert_eq!(call(&mut m, "store_then_covered_load", &[OUTSIDE - 24]), Ok(vec![4]));
+    let mut m = module();
+    assert_eq!(call(&mut m, "store_then_covered_load", &[OUTSIDE - 23]), OOB);
+    assert_eq!(word(&m, OUTSIDE as usize - 7), 0x0102_0304);
 }
