@@ -116,6 +116,20 @@ fn busy_loops_run_out_of_fuel_and_recursion_hits_the_stack_limit() {
     let mut m = module(
         r#"(module
             (func (export "spin") (loop br 0))
+            (func (export "spin_if") (loop (br_if 0 (i32.const 1))))
+            (func (export "spin_table") (loop (block (br_table 1 0 (i32.const 0)))))
+            (func (export "count") (param i32) (result i32) (local $n i32)
+                ;; A loop whose branch back also carries a value, refuelled
+                ;; many times on the way.
+                i32.const 0
+                loop $l (param i32) (result i32)
+                    local.get $n i32.const 1 i32.add local.set $n
+                    i32.const 2 i32.add
+                    local.get $n local.get 0 i32.lt_u
+                    br_if $l
+                end
+                local.get $n
+                i32.add)
             (func $deep (export "deep") (param i64) (result i64) local.get 0 i64.const 1 i64.add call $deep))"#,
     );
     struct Stop(u32);
@@ -128,10 +142,18 @@ fn busy_loops_run_out_of_fuel_and_recursion_hits_the_stack_limit() {
             if self.0 == 100 { Err(Stopped) } else { Ok(10_000) }
         }
     }
-    let spin = m.export("spin").unwrap();
+    for name in ["spin", "spin_if", "spin_table"] {
+        let spin = m.export(name).unwrap();
+        let mut host = Stop(0);
+        assert_eq!(m.call(spin, &mut [0], &mut host, 10, stack_limit(64 * 1024)), Err(Trap::Host), "{name}");
+        assert_eq!(host.0, 100, "{name}");
+    }
+    let count = m.export("count").unwrap();
     let mut host = Stop(0);
-    assert_eq!(m.call(spin, &mut [0], &mut host, 10, stack_limit(64 * 1024)), Err(Trap::Host));
-    assert_eq!(host.0, 100);
+    let mut values = [5000, 0];
+    assert_eq!(m.call(count, &mut values, &mut host, 10, stack_limit(64 * 1024)), Ok(()));
+    assert!(host.0 > 3, "refuelled {} times", host.0);
+    assert_eq!(values[0], 2 * 5000 + 5000);
     let deep = m.export("deep").unwrap();
     let mut host = NoHost { refills: 0 };
     assert_eq!(
