@@ -16,6 +16,7 @@ extern crate alloc;
 extern crate std;
 
 mod compile;
+mod counted;
 mod module;
 pub mod runtime;
 mod translate;

@@ -10,9 +10,10 @@
 //!
 //! # Safety-critical code
 //!
-//! [`Translator::heap_address`] is the sandbox: every load and store of
-//! linear memory goes through it, and it emits the bounds check that keeps
-//! the access inside `[memory_base, memory_base + memory_len)`. The index
+//! [`Translator::heap_address`] is the sandbox (with the guard of
+//! [`Translator::counted_loop`] and the scan it trusts, `crate::counted`):
+//! every load and store of linear memory goes through it, and it emits the
+//! bounds check that keeps the access inside `[memory_base, memory_base + memory_len)`. The index
 //! is zero-extended from 32 bits, the static offset and the access size are
 //! added in 64 bits (no overflow: both are below 2^33), and the access is
 //! allowed only if the end is at most `memory_len`, which is read from the
@@ -37,11 +38,22 @@
 //! a later one is then invisible: nothing between them changed memory,
 //! globals or tables, called out, or could trap with another kind.
 //!
+//! A counted loop (`crate::counted`: straight-line body, counter from a
+//! known constant, at most `MAX_UNCHECKED_FUEL` operators in all) is
+//! translated twice. Before it, a guard checks each access whose index is
+//! `inv + i + c` (`inv` a local the body never writes, `i` the counter)
+//! for the counter's last value, in 64 bits: if all are inside, they are
+//! inside at every iteration (no index wraps), and a copy without those
+//! checks and without fuel checks runs (it charges the whole loop's fuel
+//! on entry); otherwise the copy translated as usual runs, and traps where
+//! the wasm does.
+//!
 //! Division, remainder and float-to-int conversions check their operands
 //! explicitly, so no compiled instruction ever raises a CPU exception:
 //! every wasm trap is a branch to a block that records it in the context
 //! and returns.
 
+use alloc::boxed::Box;
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -56,6 +68,7 @@ use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use wasmparser::{BlockType, FuncType, FuncValidator, FunctionBody, MemArg, Operator, ValType, ValidatorResources};
 
+use crate::counted::{self, CountedLoop};
 use crate::module::{CompileError, ModuleInfo, unsupported};
 use crate::vmctx::{LibCall, TrapKind, offsets};
 
@@ -108,7 +121,7 @@ enum FrameKind {
     Block,
     /// `loop`: branches go back to `header`; `fuel` is the cost constant
     /// patched when the loop ends, `ops` the operator count at its start.
-    Loop { header: Block, fuel: cranelift_codegen::ir::Inst, ops: u64 },
+    Loop { header: Block, fuel: cranelift_codegen::ir::Inst, ops: u64, fast: Option<Box<FastLoop>> },
     /// `if`: `else_block` until the `else` is seen; `params` are the values
     /// the else arm starts with.
     If { else_block: Option<Block>, params: Vec<Value> },
@@ -182,6 +195,21 @@ const MAX_OPEN_CHECKS: usize = 8;
 /// Values of locals remembered per run, at most (the oldest is forgotten
 /// first).
 const MAX_LOCAL_READS: usize = 32;
+
+/// The most fuel a counted loop may take without checking it inside (see
+/// [`Translator::counted_loop`]): its whole run is then no longer than
+/// straight-line code of that many operators.
+const MAX_UNCHECKED_FUEL: u64 = 100_000;
+
+/// The unchecked copy of a counted loop, to translate once the checked one
+/// has ended.
+struct FastLoop {
+    /// Where the guard goes when every hoisted check passed.
+    entry: Block,
+    /// The fuel of the whole loop, charged on entry.
+    fuel: i64,
+    scan: CountedLoop,
+}
 
 /// Whether a run of shared bounds checks (see the module docs) may go on
 /// across `op`: true only for operators that cannot trap, have no effect
@@ -308,6 +336,15 @@ pub(crate) struct Translator<'a, 'f> {
     fuel: Variable,
     /// The bounds checks of the current run (see the module docs).
     open_checks: Vec<OpenCheck>,
+    /// The scan of the loop the next operator opens, if it is counted.
+    loop_scan: Option<CountedLoop>,
+    /// A counted loop whose checked copy has just ended: its unchecked
+    /// copy is translated next ([`Translator::fast_loop`]).
+    /// It continues where the checked copy does.
+    pending_fast: Option<(Box<FastLoop>, Block)>,
+    /// While translating an unchecked copy: which accesses the guard
+    /// checked, in order, and how many were translated.
+    proven: Option<(Vec<bool>, usize)>,
     /// The values locals were read as or set to in the current run, with
     /// the local and its generation (at most `MAX_LOCAL_READS`, the
     /// latest).
@@ -372,7 +409,8 @@ pub(crate) fn translate(
         b.def_var(var, params[i + 1]);
         locals.push(var);
     }
-    let mut reader = body.get_binary_reader();
+    let origin = body.get_binary_reader();
+    let mut reader = origin.clone();
     let groups = reader.read_var_u32()?;
     for _ in 0..groups {
         let offset = reader.original_position();
@@ -407,6 +445,9 @@ pub(crate) fn translate(
         memory_len,
         fuel,
         open_checks: Vec::new(),
+        loop_scan: None,
+        pending_fast: None,
+        proven: None,
         local_reads: Vec::new(),
         generations: vec![0; locals.len()],
         next_generation: 1,
@@ -440,7 +481,16 @@ pub(crate) fn translate(
         let op = ops.read_operator()?;
         validator.op(offset, &op)?;
         t.ops += 1;
+        if t.reachable && matches!(op, Operator::Loop { blockty: BlockType::Empty }) {
+            t.loop_scan = counted::scan(&ops);
+        }
         t.operator(&op)?;
+        if let Some((fast, next)) = t.pending_fast.take() {
+            // Its body has been validated by now: read it again.
+            let mut body = origin.clone();
+            body.read_bytes(fast.scan.body - body.original_position())?;
+            t.fast_loop(*fast, next, body)?;
+        }
     }
     validator.finish(ops.original_position())?;
 
@@ -761,10 +811,166 @@ impl<'a, 'f> Translator<'a, 'f> {
         self.next_generation += 1;
     }
 
+    /// In an unchecked loop copy: whether the guard checked the next access.
+    fn take_proven(&mut self) -> bool {
+        match &mut self.proven {
+            Some((checked, next)) => {
+                let proven = checked.get(*next).copied().unwrap_or(false);
+                *next += 1;
+                proven
+            }
+            None => false,
+        }
+    }
+
+    /// The constant an `i32` value is, if it is one.
+    fn constant_u32(&self, v: Value) -> Option<u32> {
+        use cranelift_codegen::ir::{InstructionData, Opcode, ValueDef};
+        let dfg = &self.b.func.dfg;
+        match dfg.value_def(v) {
+            ValueDef::Result(inst, _) => match dfg.insts[inst] {
+                InstructionData::UnaryImm { opcode: Opcode::Iconst, imm } if dfg.value_type(v) == I32 => {
+                    Some(imm.bits() as u32)
+                }
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// At a `loop` that [`counted::scan`] accepted: if the counter starts
+    /// at a known constant, the loop runs `trips` times with the counter in
+    /// `[start, end - step]`, and its fuel is at most
+    /// [`MAX_UNCHECKED_FUEL`], emits a guard that checks, for the farthest
+    /// iteration, every access of the body whose index the scan worked out,
+    /// and returns the unchecked copy to translate after the checked one.
+    /// The guard branches to the unchecked copy if all pass, else to the
+    /// checked one, which the caller then translates as any loop (it traps
+    /// exactly where the wasm would). The unchecked copy charges the whole
+    /// loop's fuel on entry and checks neither fuel nor the accesses the
+    /// guard covered: its accesses are inside for every iteration, and it
+    /// runs at most [`MAX_UNCHECKED_FUEL`] operators.
+    fn counted_loop(&mut self, scan: CountedLoop) -> Option<Box<FastLoop>> {
+        let counter = *self.locals.get(scan.counter as usize)?;
+        let start = self.b.use_var(counter);
+        let start = self.constant_u32(start)?;
+        let (step, end) = (scan.step, scan.end);
+        if end <= start || end > i32::MAX as u32 || (end - start) % step != 0 {
+            return None;
+        }
+        let fuel = u64::from((end - start) / step).checked_mul(scan.ops)?;
+        if fuel > MAX_UNCHECKED_FUEL {
+            return None;
+        }
+        let last = u64::from(end - step);
+        // The farthest reach through each invariant local (or none).
+        let mut reaches: Vec<(Option<u32>, u64)> = Vec::new();
+        for (form, reach) in &scan.accesses {
+            let Some(form) = form else { continue };
+            let far = u64::from(form.c) + reach + if form.counter { last } else { 0 };
+            match reaches.iter_mut().find(|(inv, _)| *inv == form.invariant) {
+                Some(entry) => entry.1 = entry.1.max(far),
+                None => reaches.push((form.invariant, far)),
+            }
+        }
+        let mut bases = Vec::new();
+        for (invariant, _) in &reaches {
+            if let Some(local) = invariant {
+                let var = *self.locals.get(*local as usize)?;
+                let v = self.b.use_var(var);
+                if self.b.func.dfg.value_type(v) != I32 {
+                    return None;
+                }
+                bases.push(Some(v));
+            } else {
+                bases.push(None);
+            }
+        }
+        let len = self.b.use_var(self.memory_len);
+        let mut inside = None;
+        for (base, (_, far)) in bases.into_iter().zip(&reaches) {
+            let far_end = match base {
+                Some(v) => {
+                    let v = self.b.ins().uextend(I64, v);
+                    self.b.ins().iadd_imm_s(v, *far as i64)
+                }
+                None => self.const64(*far),
+            };
+            let ok = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, far_end, len);
+            inside = Some(match inside {
+                Some(all) => self.b.ins().band(all, ok),
+                None => ok,
+            });
+        }
+        let entry = self.b.create_block();
+        let checked = self.b.create_block();
+        match inside {
+            Some(inside) => {
+                self.b.ins().brif(inside, entry, &[], checked, &[]);
+            }
+            None => {
+                self.b.ins().jump(entry, &[]);
+            }
+        }
+        self.b.switch_to_block(checked);
+        self.b.seal_block(checked);
+        Some(Box::new(FastLoop { entry, fuel: fuel as i64, scan }))
+    }
+
+    /// Translates the unchecked copy of a counted loop (see
+    /// [`Translator::counted_loop`]) from `body`, its operators, once the
+    /// checked copy has ended; both continue at `next`, sealed here.
+    fn fast_loop(
+        &mut self,
+        fast: FastLoop,
+        next: Block,
+        mut body: wasmparser::BinaryReader<'_>,
+    ) -> Result<(), CompileError> {
+        let resume = self.b.current_block().expect("after the checked copy");
+        self.b.switch_to_block(fast.entry);
+        self.b.seal_block(fast.entry);
+        self.charge_fuel_const(fast.fuel);
+        let header = self.b.create_block();
+        self.b.ins().jump(header, &[]);
+        self.b.switch_to_block(header);
+        let unused = self.b.ins().iconst(I64, 0);
+        let fuel = self.b.func.dfg.value_def(unused).unwrap_inst();
+        self.control.push(Frame {
+            kind: FrameKind::Loop { header, fuel, ops: self.ops, fast: None },
+            next,
+            params: 0,
+            results: 0,
+            height: self.stack.len(),
+        });
+        self.proven = Some((fast.scan.accesses.iter().map(|(form, _)| form.is_some()).collect(), 0));
+        loop {
+            let op = body.read_operator()?;
+            if matches!(op, Operator::End) {
+                break;
+            }
+            self.operator(&op)?;
+        }
+        self.end_run();
+        self.b.ins().jump(next, &[]);
+        self.b.seal_block(header);
+        self.control.pop();
+        self.proven = None;
+        self.b.switch_to_block(resume);
+        self.b.seal_block(next);
+        Ok(())
+    }
+
     /// The native address of a `size`-byte access at the popped index plus
     /// `memarg.offset`, after the bounds check (see the module docs).
     fn heap_address(&mut self, memarg: &MemArg, size: u64) -> Value {
         let index32 = self.pop();
+        if self.take_proven() {
+            // Checked before the loop, for every iteration.
+            let index = self.b.ins().uextend(I64, index32);
+            let base = self.b.use_var(self.memory_base);
+            let addr = self.b.ins().iadd(base, index);
+            return if memarg.offset == 0 { addr } else { self.b.ins().iadd_imm_s(addr, memarg.offset as i64) };
+        }
         let (root, c) = self.index_parts(index32);
         let key = self.index_key(root);
         // memarg.offset < 2^32 (32-bit memory), size <= 8, c < 2^31: no
@@ -1101,16 +1307,24 @@ impl<'a, 'f> Translator<'a, 'f> {
                 self.b.seal_block(else_block);
                 self.b.ins().jump(frame.next, &block_args(&params));
             }
-            FrameKind::Loop { header, fuel, ops } => {
+            FrameKind::Loop { header, fuel, ops, fast } => {
                 self.b.seal_block(header);
                 let cost = (self.ops - ops).max(1) as i64;
                 self.b.func.replace(fuel).iconst(I64, cost);
+                if let Some(fast) = fast {
+                    // The checked copy is done: the unchecked one is next,
+                    // translated by `fast_loop` before `frame.next` is
+                    // sealed (it joins there too).
+                    self.pending_fast = Some((fast, frame.next));
+                }
             }
             _ => {}
         }
         self.stack.truncate(frame.height);
         self.b.switch_to_block(frame.next);
-        self.b.seal_block(frame.next);
+        if self.pending_fast.is_none() {
+            self.b.seal_block(frame.next);
+        }
         let results = self.b.block_params(frame.next).to_vec();
         self.stack.extend(results);
         self.reachable = true;
@@ -1157,6 +1371,11 @@ impl<'a, 'f> Translator<'a, 'f> {
             }
             O::Loop { blockty } => {
                 let (params, results) = self.block_type(blockty)?;
+                let scan = self.loop_scan.take();
+                let fast = match scan {
+                    Some(scan) if params.is_empty() && results.is_empty() => self.counted_loop(scan),
+                    _ => None,
+                };
                 let header = self.block_with_params(&params);
                 let next = self.block_with_params(&results);
                 let args = self.top(params.len());
@@ -1170,7 +1389,7 @@ impl<'a, 'f> Translator<'a, 'f> {
                 let fuel = self.b.func.dfg.value_def(cost).unwrap_inst();
                 self.charge_fuel(cost);
                 self.control.push(Frame {
-                    kind: FrameKind::Loop { header, fuel, ops: self.ops },
+                    kind: FrameKind::Loop { header, fuel, ops: self.ops, fast },
                     next,
                     params: params.len(),
                     results: results.len(),
