@@ -13,11 +13,12 @@
 //! [`Translator::heap_address`] is the sandbox (with the guard of
 //! [`Translator::counted_loop`] and the scan it trusts, `crate::counted`):
 //! every load and store of linear memory goes through it, and it emits the
-//! bounds check that keeps the access inside `[memory_base, memory_base + memory_len)`. The index
-//! is zero-extended from 32 bits, the static offset and the access size are
-//! added in 64 bits (no overflow: both are below 2^33), and the access is
-//! allowed only if the end is at most `memory_len`, which is read from the
-//! context at entry and after every call (only a call can grow memory).
+//! bounds check that keeps the access inside `[memory_base, memory_base +
+//! memory_len)`. The index is zero-extended from 32 bits, the static
+//! offset and the access size are added in 64 bits (no overflow: both are
+//! below 2^33), and the access is allowed only if the end is at most
+//! `memory_len`, which is read from the context at entry and after every
+//! call (only a call can grow memory).
 //! The same pattern guards tables ([`Translator::table_entry`]).
 //!
 //! Accesses at constant distances from one index value share one check.
@@ -120,7 +121,8 @@ enum FrameKind {
     /// `block` (and the function body).
     Block,
     /// `loop`: branches go back to `header`; `fuel` is the cost constant
-    /// patched when the loop ends, `ops` the operator count at its start.
+    /// patched when the loop ends, `ops` the operator count at its start;
+    /// `fast`, for a counted loop, its unchecked copy to translate next.
     Loop { header: Block, fuel: cranelift_codegen::ir::Inst, ops: u64, fast: Option<Box<FastLoop>> },
     /// `if`: `else_block` until the `else` is seen; `params` are the values
     /// the else arm starts with.
@@ -339,8 +341,8 @@ pub(crate) struct Translator<'a, 'f> {
     /// The scan of the loop the next operator opens, if it is counted.
     loop_scan: Option<CountedLoop>,
     /// A counted loop whose checked copy has just ended: its unchecked
-    /// copy is translated next ([`Translator::fast_loop`]).
-    /// It continues where the checked copy does.
+    /// copy, translated next ([`Translator::fast_loop`]), and the block
+    /// where both continue.
     pending_fast: Option<(Box<FastLoop>, Block)>,
     /// While translating an unchecked copy: which accesses the guard
     /// checked, in order, and how many were translated.
