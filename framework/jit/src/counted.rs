@@ -28,6 +28,8 @@ use alloc::vec::Vec;
 
 use wasmparser::{BinaryReader, Operator};
 
+use crate::operators::{access, pure_effect};
+
 /// Operators of a body scanned at most.
 const MAX_BODY: usize = 4096;
 
@@ -118,37 +120,10 @@ fn evaluate(ops: &[Operator<'_>], counter: u32, written: &[u32]) -> Option<Vec<(
     let mut accesses = Vec::new();
     let constant = |c: i32| Some(IndexForm { invariant: None, counter: false, c: c as u32 });
     for op in ops {
-        if let Some(size) = access_size(op) {
-            let memarg = match *op {
-                O::I32Load { memarg }
-                | O::I64Load { memarg }
-                | O::F32Load { memarg }
-                | O::F64Load { memarg }
-                | O::I32Load8S { memarg }
-                | O::I32Load8U { memarg }
-                | O::I32Load16S { memarg }
-                | O::I32Load16U { memarg }
-                | O::I64Load8S { memarg }
-                | O::I64Load8U { memarg }
-                | O::I64Load16S { memarg }
-                | O::I64Load16U { memarg }
-                | O::I64Load32S { memarg }
-                | O::I64Load32U { memarg }
-                | O::I32Store { memarg }
-                | O::I64Store { memarg }
-                | O::F32Store { memarg }
-                | O::F64Store { memarg }
-                | O::I32Store8 { memarg }
-                | O::I32Store16 { memarg }
-                | O::I64Store8 { memarg }
-                | O::I64Store16 { memarg }
-                | O::I64Store32 { memarg } => memarg,
-                _ => return None,
-            };
+        if let Some((memarg, size, store)) = access(op) {
             if memarg.memory != 0 {
                 return None;
             }
-            let store = is_store(op);
             if store {
                 stack.pop()?;
             }
@@ -184,8 +159,11 @@ fn evaluate(ops: &[Operator<'_>], counter: u32, written: &[u32]) -> Option<Vec<(
                 let a = stack.pop()?;
                 stack.push(add(a, b));
             }
+            O::GlobalSet { .. } => {
+                stack.pop()?;
+            }
             _ => {
-                let (pops, pushes) = stack_effect(op)?;
+                let (pops, pushes) = pure_effect(op)?;
                 for _ in 0..pops {
                     stack.pop()?;
                 }
@@ -210,106 +188,4 @@ fn add(a: Value, b: Value) -> Value {
     }
     let c = a.c.checked_add(b.c).filter(|c| *c < 1 << 31)?;
     Some(IndexForm { invariant, counter: a.counter || b.counter, c })
-}
-
-fn is_store(op: &Operator<'_>) -> bool {
-    use Operator as O;
-    matches!(
-        op,
-        O::I32Store { .. }
-            | O::I64Store { .. }
-            | O::F32Store { .. }
-            | O::F64Store { .. }
-            | O::I32Store8 { .. }
-            | O::I32Store16 { .. }
-            | O::I64Store8 { .. }
-            | O::I64Store16 { .. }
-            | O::I64Store32 { .. }
-    )
-}
-
-/// The size in bytes of a load's or store's access.
-fn access_size(op: &Operator<'_>) -> Option<u64> {
-    use Operator as O;
-    Some(match op {
-        O::I32Load8S { .. } | O::I32Load8U { .. } | O::I64Load8S { .. } | O::I64Load8U { .. } => 1,
-        O::I32Store8 { .. } | O::I64Store8 { .. } => 1,
-        O::I32Load16S { .. } | O::I32Load16U { .. } | O::I64Load16S { .. } | O::I64Load16U { .. } => 2,
-        O::I32Store16 { .. } | O::I64Store16 { .. } => 2,
-        O::I32Load { .. } | O::F32Load { .. } | O::I64Load32S { .. } | O::I64Load32U { .. } => 4,
-        O::I32Store { .. } | O::F32Store { .. } | O::I64Store32 { .. } => 4,
-        O::I64Load { .. } | O::F64Load { .. } | O::I64Store { .. } | O::F64Store { .. } => 8,
-        _ => return None,
-    })
-}
-
-/// Operands taken and results given by the other operators a counted
-/// loop's body may have: integer operators that cannot trap and global
-/// accesses. `None` for any other.
-fn stack_effect(op: &Operator<'_>) -> Option<(usize, usize)> {
-    use Operator as O;
-    Some(match op {
-        O::Nop => (0, 0),
-        O::Drop | O::GlobalSet { .. } => (1, 0),
-        O::Select | O::TypedSelect { .. } => (3, 1),
-        O::GlobalGet { .. } | O::MemorySize { .. } | O::I64Const { .. } => (0, 1),
-        O::I32Eqz
-        | O::I64Eqz
-        | O::I32Clz
-        | O::I64Clz
-        | O::I32Ctz
-        | O::I64Ctz
-        | O::I32Popcnt
-        | O::I64Popcnt
-        | O::I32WrapI64
-        | O::I64ExtendI32S
-        | O::I64ExtendI32U
-        | O::I32Extend8S
-        | O::I32Extend16S
-        | O::I64Extend8S
-        | O::I64Extend16S
-        | O::I64Extend32S => (1, 1),
-        O::I32Eq
-        | O::I64Eq
-        | O::I32Ne
-        | O::I64Ne
-        | O::I32LtS
-        | O::I64LtS
-        | O::I32LtU
-        | O::I64LtU
-        | O::I32GtS
-        | O::I64GtS
-        | O::I32GtU
-        | O::I64GtU
-        | O::I32LeS
-        | O::I64LeS
-        | O::I32LeU
-        | O::I64LeU
-        | O::I32GeS
-        | O::I64GeS
-        | O::I32GeU
-        | O::I64GeU
-        | O::I64Add
-        | O::I32Sub
-        | O::I64Sub
-        | O::I32Mul
-        | O::I64Mul
-        | O::I32And
-        | O::I64And
-        | O::I32Or
-        | O::I64Or
-        | O::I32Xor
-        | O::I64Xor
-        | O::I32Shl
-        | O::I64Shl
-        | O::I32ShrS
-        | O::I64ShrS
-        | O::I32ShrU
-        | O::I64ShrU
-        | O::I32Rotl
-        | O::I64Rotl
-        | O::I32Rotr
-        | O::I64Rotr => (2, 1),
-        _ => return None,
-    })
 }

@@ -18,6 +18,7 @@ extern crate std;
 mod compile;
 mod counted;
 mod module;
+mod operators;
 pub mod runtime;
 mod translate;
 #[cfg(feature = "std")]

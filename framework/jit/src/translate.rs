@@ -71,6 +71,7 @@ use wasmparser::{BlockType, FuncType, FuncValidator, FunctionBody, MemArg, Opera
 
 use crate::counted::{self, CountedLoop};
 use crate::module::{CompileError, ModuleInfo, unsupported};
+use crate::operators;
 use crate::vmctx::{LibCall, TrapKind, offsets};
 
 /// Namespace of compiled wasm functions (and import stubs) in external names.
@@ -220,104 +221,7 @@ struct FastLoop {
 /// check's; a store freezes the checks before it). Anything not listed
 /// ends the run.
 fn keeps_open_checks(op: &Operator<'_>) -> bool {
-    use Operator as O;
-    matches!(
-        op,
-        O::Nop
-            | O::Drop
-            | O::Select
-            | O::TypedSelect { .. }
-            | O::LocalGet { .. }
-            | O::LocalSet { .. }
-            | O::LocalTee { .. }
-            | O::GlobalGet { .. }
-            | O::MemorySize { .. }
-            | O::I32Const { .. }
-            | O::I64Const { .. }
-            | O::F32Const { .. }
-            | O::F64Const { .. }
-            | O::I32Load { .. }
-            | O::I64Load { .. }
-            | O::F32Load { .. }
-            | O::F64Load { .. }
-            | O::I32Load8S { .. }
-            | O::I32Load8U { .. }
-            | O::I32Load16S { .. }
-            | O::I32Load16U { .. }
-            | O::I64Load8S { .. }
-            | O::I64Load8U { .. }
-            | O::I64Load16S { .. }
-            | O::I64Load16U { .. }
-            | O::I64Load32S { .. }
-            | O::I64Load32U { .. }
-            | O::I32Store { .. }
-            | O::I64Store { .. }
-            | O::F32Store { .. }
-            | O::F64Store { .. }
-            | O::I32Store8 { .. }
-            | O::I32Store16 { .. }
-            | O::I64Store8 { .. }
-            | O::I64Store16 { .. }
-            | O::I64Store32 { .. }
-            | O::I32Eqz
-            | O::I64Eqz
-            | O::I32Eq
-            | O::I64Eq
-            | O::I32Ne
-            | O::I64Ne
-            | O::I32LtS
-            | O::I64LtS
-            | O::I32LtU
-            | O::I64LtU
-            | O::I32GtS
-            | O::I64GtS
-            | O::I32GtU
-            | O::I64GtU
-            | O::I32LeS
-            | O::I64LeS
-            | O::I32LeU
-            | O::I64LeU
-            | O::I32GeS
-            | O::I64GeS
-            | O::I32GeU
-            | O::I64GeU
-            | O::I32Clz
-            | O::I64Clz
-            | O::I32Ctz
-            | O::I64Ctz
-            | O::I32Popcnt
-            | O::I64Popcnt
-            | O::I32Add
-            | O::I64Add
-            | O::I32Sub
-            | O::I64Sub
-            | O::I32Mul
-            | O::I64Mul
-            | O::I32And
-            | O::I64And
-            | O::I32Or
-            | O::I64Or
-            | O::I32Xor
-            | O::I64Xor
-            | O::I32Shl
-            | O::I64Shl
-            | O::I32ShrS
-            | O::I64ShrS
-            | O::I32ShrU
-            | O::I64ShrU
-            | O::I32Rotl
-            | O::I64Rotl
-            | O::I32Rotr
-            | O::I64Rotr
-            | O::I32WrapI64
-            | O::I64ExtendI32S
-            | O::I64ExtendI32U
-            | O::I32Extend8S
-            | O::I32Extend16S
-            | O::I64Extend8S
-            | O::I64Extend16S
-            | O::I64Extend32S
-    )
+    operators::pure_effect(op).is_some() || operators::access(op).is_some()
 }
 
 /// Per-function translation state.
