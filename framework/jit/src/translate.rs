@@ -872,10 +872,7 @@ impl<'a, 'f> Translator<'a, 'f> {
         let index32 = self.pop();
         if self.take_proven() {
             // Checked before the loop, for every iteration.
-            let index = self.b.ins().uextend(I64, index32);
-            let base = self.b.use_var(self.memory_base);
-            let addr = self.b.ins().iadd(base, index);
-            return if memarg.offset == 0 { addr } else { self.b.ins().iadd_imm_s(addr, memarg.offset as i64) };
+            return self.native_address(index32, memarg.offset);
         }
         let (root, c) = self.index_parts(index32);
         let key = self.index_key(root);
@@ -928,10 +925,15 @@ impl<'a, 'f> Translator<'a, 'f> {
                 });
             }
         }
+        self.native_address(index32, memarg.offset)
+    }
+
+    /// `memory_base + index + offset`, for an access already checked.
+    fn native_address(&mut self, index32: Value, offset: u64) -> Value {
         let index = self.b.ins().uextend(I64, index32);
         let base = self.b.use_var(self.memory_base);
         let addr = self.b.ins().iadd(base, index);
-        if memarg.offset == 0 { addr } else { self.b.ins().iadd_imm_s(addr, memarg.offset as i64) }
+        if offset == 0 { addr } else { self.b.ins().iadd_imm_s(addr, offset as i64) }
     }
 
     fn load(&mut self, memarg: &MemArg, ty: Type, size: u64, extend: Option<(bool, Type)>) {
