@@ -40,7 +40,8 @@ pub(crate) struct IndexForm {
     pub invariant: Option<u32>,
     /// Whether the loop counter is a term.
     pub counter: bool,
-    /// The constant term, below 2^31.
+    /// The constant term (an access's index form is recorded only if it
+    /// is below 2^31).
     pub c: u32,
 }
 
@@ -48,6 +49,7 @@ pub(crate) struct IndexForm {
 pub(crate) struct CountedLoop {
     /// The counter local.
     pub counter: u32,
+    /// What each iteration adds to the counter.
     pub step: u32,
     /// The counter's value that ends the loop.
     pub end: u32,
