@@ -20,10 +20,9 @@ const OOB: Result<(), Trap> = Err(Trap::Wasm(TrapKind::MemoryOutOfBounds));
 
 const MODULE: &str = r#"(module
     (memory 1)
-    (func (export "fill") (param $x i32) (param $n i32) (result i32) (local $i i32)
-        ;; Stores i at x + i, 4 bytes apart, for i in 0..400 (n is only
-        ;; read); returns the sum of the words read back at x + i + 4.
-        (local $sum i32)
+    (func (export "fill") (param $x i32) (result i32) (local $i i32) (local $sum i32)
+        ;; Stores i at x + i for i in 0, 4, .. 396; returns the sum of the
+        ;; words read at x + i + 4 (before the next iteration stores there).
         (loop $l
             (i32.store (i32.add (local.get $x) (local.get $i)) (local.get $i))
             (local.set $sum (i32.add (local.get $sum)
