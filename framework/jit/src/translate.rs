@@ -47,7 +47,9 @@
 //! inside at every iteration (no index wraps), and a copy without those
 //! checks and without fuel checks runs (it charges the whole loop's fuel
 //! on entry); otherwise the copy translated as usual runs, and traps where
-//! the wasm does.
+//! the wasm does. The unchecked copy is unrolled (`Translator::fast_loop`):
+//! its trip count is known, so all but one exit test per trip around are
+//! known to pass.
 //!
 //! Division, remainder and float-to-int conversions check their operands
 //! explicitly, so no compiled instruction ever raises a CPU exception:
@@ -122,9 +124,10 @@ enum FrameKind {
     /// `block` (and the function body).
     Block,
     /// `loop`: branches go back to `header`; `fuel` is the cost constant
-    /// patched when the loop ends, `ops` the operator count at its start;
-    /// `fast`, for a counted loop, its unchecked copy to translate next.
-    Loop { header: Block, fuel: cranelift_codegen::ir::Inst, ops: u64, fast: Option<Box<FastLoop>> },
+    /// patched when the loop ends (none in an unchecked copy, which charged
+    /// its fuel on entry), `ops` the operator count at its start; `fast`,
+    /// for a counted loop, its unchecked copy to translate next.
+    Loop { header: Block, fuel: Option<cranelift_codegen::ir::Inst>, ops: u64, fast: Option<Box<FastLoop>> },
     /// `if`: `else_block` until the `else` is seen; `params` are the values
     /// the else arm starts with.
     If { else_block: Option<Block>, params: Vec<Value> },
@@ -211,7 +214,21 @@ struct FastLoop {
     entry: Block,
     /// The fuel of the whole loop, charged on entry.
     fuel: i64,
+    /// How many times the body runs (at least once).
+    trips: u32,
     scan: CountedLoop,
+}
+
+/// Operators of a counted loop's body, its copies counted, that the
+/// unchecked copy's loop may hold at most (see [`Translator::fast_loop`]).
+const MAX_UNROLLED_OPS: u64 = 1024;
+
+/// Iterations of a counted loop's unchecked copy per trip around its
+/// loop: the largest of 8, 4 and 2 whose copies of a body of `ops`
+/// operators stay under [`MAX_UNROLLED_OPS`], and that does not exceed
+/// `trips`; else 1.
+fn unroll_factor(trips: u32, ops: u64) -> u32 {
+    [8, 4, 2].into_iter().find(|&f| f <= trips && u64::from(f) * ops <= MAX_UNROLLED_OPS).unwrap_or(1)
 }
 
 /// Whether a run of shared bounds checks (see the module docs) may go on
@@ -820,49 +837,82 @@ impl<'a, 'f> Translator<'a, 'f> {
         }
         self.b.switch_to_block(checked);
         self.b.seal_block(checked);
-        Some(Box::new(FastLoop { entry, fuel: fuel as i64, scan }))
+        Some(Box::new(FastLoop { entry, fuel: fuel as i64, trips: (end - start) / step, scan }))
     }
 
     /// Translates the unchecked copy of a counted loop (see
     /// [`Translator::counted_loop`]) from `body`, its operators, once the
     /// checked copy has ended; both continue at `next`, sealed here.
+    ///
+    /// The copy is unrolled: its loop runs [`unroll_factor`] iterations
+    /// per trip around, after the `trips % factor` first ones, peeled off
+    /// before it. The loop's exit test is then translated only at the end
+    /// of a trip around: every other iteration's is known to pass (the
+    /// counter is below `end` until the last iteration), and goes straight
+    /// on to the next copy of the body. Each copy is one iteration; the
+    /// guard's checks hold for all of them.
     fn fast_loop(
         &mut self,
         fast: FastLoop,
         next: Block,
-        mut body: wasmparser::BinaryReader<'_>,
+        body: wasmparser::BinaryReader<'_>,
     ) -> Result<(), CompileError> {
         let resume = self.b.current_block().expect("after the checked copy");
         self.b.switch_to_block(fast.entry);
         self.b.seal_block(fast.entry);
         self.charge_fuel_const(fast.fuel);
         let header = self.b.create_block();
-        self.b.ins().jump(header, &[]);
-        self.b.switch_to_block(header);
-        let unused = self.b.ins().iconst(I64, 0);
-        let fuel = self.b.func.dfg.value_def(unused).unwrap_inst();
         self.control.push(Frame {
-            kind: FrameKind::Loop { header, fuel, ops: self.ops, fast: None },
+            kind: FrameKind::Loop { header, fuel: None, ops: self.ops, fast: None },
             next,
             params: 0,
             results: 0,
             height: self.stack.len(),
         });
-        self.proven = Some((fast.scan.accesses.iter().map(|(form, _)| form.is_some()).collect(), 0));
-        loop {
-            let op = body.read_operator()?;
-            if matches!(op, Operator::End) {
-                break;
-            }
-            self.operator(&op)?;
+        let proven: Vec<bool> = fast.scan.accesses.iter().map(|(form, _)| form.is_some()).collect();
+        let factor = unroll_factor(fast.trips, fast.scan.ops);
+        for _ in 0..fast.trips % factor {
+            self.iteration(&body, &proven, false)?;
+        }
+        self.end_run();
+        self.b.ins().jump(header, &[]);
+        self.b.switch_to_block(header);
+        for copy in 1..=factor {
+            self.iteration(&body, &proven, copy == factor)?;
         }
         self.end_run();
         self.b.ins().jump(next, &[]);
         self.b.seal_block(header);
         self.control.pop();
-        self.proven = None;
         self.b.switch_to_block(resume);
         self.b.seal_block(next);
+        Ok(())
+    }
+
+    /// Translates one iteration of an unchecked loop copy from `body`
+    /// (see [`Translator::fast_loop`]), without its exit test unless
+    /// `exit_test`: the body's last operator is the `br_if 0` that loops.
+    fn iteration(
+        &mut self,
+        body: &wasmparser::BinaryReader<'_>,
+        proven: &[bool],
+        exit_test: bool,
+    ) -> Result<(), CompileError> {
+        self.proven = Some((proven.to_vec(), 0));
+        let mut body = body.clone();
+        loop {
+            let op = body.read_operator()?;
+            match op {
+                Operator::End => break,
+                // The body's only branch (`counted::scan`), its last
+                // operator: the test passes, the next iteration follows.
+                Operator::BrIf { .. } if !exit_test => {
+                    self.pop();
+                }
+                _ => self.operator(&op)?,
+            }
+        }
+        self.proven = None;
         Ok(())
     }
 
@@ -1217,8 +1267,10 @@ impl<'a, 'f> Translator<'a, 'f> {
             }
             FrameKind::Loop { header, fuel, ops, fast } => {
                 self.b.seal_block(header);
-                let cost = (self.ops - ops).max(1) as i64;
-                self.b.func.replace(fuel).iconst(I64, cost);
+                if let Some(fuel) = fuel {
+                    let cost = (self.ops - ops).max(1) as i64;
+                    self.b.func.replace(fuel).iconst(I64, cost);
+                }
                 if let Some(fast) = fast {
                     // The checked copy is done: the unchecked one is next,
                     // translated by `fast_loop` before `frame.next` is
@@ -1297,7 +1349,7 @@ impl<'a, 'f> Translator<'a, 'f> {
                 let fuel = self.b.func.dfg.value_def(cost).unwrap_inst();
                 self.charge_fuel(cost);
                 self.control.push(Frame {
-                    kind: FrameKind::Loop { header, fuel, ops: self.ops, fast },
+                    kind: FrameKind::Loop { header, fuel: Some(fuel), ops: self.ops, fast },
                     next,
                     params: params.len(),
                     results: results.len(),

@@ -150,3 +150,48 @@ fn a_long_counted_loop_still_runs_out_of_fuel() {
     assert_eq!(result, Err(Trap::Host));
     assert_eq!(refills, 1000);
 }
+
+/// A counted loop of `trips` iterations that stores each `i` at `x + 4i`
+/// and returns the sum of the `i`s.
+fn trips_module(trips: u32) -> Box<Instance> {
+    let wat = format!(
+        r#"(module
+            (memory 1)
+            (func (export "run") (param $x i32) (result i32) (local $i i32) (local $sum i32)
+                (loop $l
+                    (i32.store (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2))) (local.get $i))
+                    (local.set $sum (i32.add (local.get $sum) (local.get $i)))
+                    (br_if $l (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const {trips}))))
+                (local.get $sum)))"#
+    );
+    instantiate(&wat::parse_str(&wat).unwrap()).unwrap()
+}
+
+#[test]
+fn unrolled_copies_run_every_iteration_once() {
+    // The unchecked copy runs several iterations per trip around its loop,
+    // after the remainder's, peeled off: every count of iterations, below,
+    // at and above each unroll factor, runs each iteration exactly once.
+    for trips in [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 63, 64, 65, 100] {
+        let mut m = trips_module(trips);
+        let (result, refills, sum) = run(&mut m, "run", &[64]);
+        assert_eq!(result, Ok(()), "{trips} trips");
+        assert!(refills <= 1, "{trips} trips: the loop checked its fuel inside");
+        assert_eq!(sum as u32, trips * (trips - 1) / 2, "{trips} trips");
+        for i in 0..trips as u64 {
+            assert_eq!(word(&m, 64 + 4 * i), i as u32, "{trips} trips: word {i}");
+        }
+        assert!(m.memory()[64 + 4 * trips as usize..].iter().all(|b| *b == 0), "{trips} trips: wrote past the end");
+        // The store's index is not `inv + i + c`: each is checked, and the
+        // first outside traps, whichever copy of the body it is in.
+        for last in 0..trips.min(9) {
+            let mut m = trips_module(trips);
+            let x = OUTSIDE - 4 * u64::from(trips - last);
+            let (result, _, _) = run(&mut m, "run", &[x + 1]);
+            assert_eq!(result, OOB, "{trips} trips, trap in iteration {}", trips - last - 1);
+            for i in 0..(trips - last - 1) as u64 {
+                assert_eq!(word(&m, x + 1 + 4 * i), i as u32, "{trips} trips: word {i} before the trap");
+            }
+        }
+    }
+}
