@@ -706,20 +706,13 @@ impl<'a, 'f> Translator<'a, 'f> {
     fn index_parts(&self, index: Value) -> (Value, u32) {
         use cranelift_codegen::ir::{InstructionData, Opcode, ValueDef};
         let dfg = &self.b.func.dfg;
-        let constant = |v: Value| match dfg.value_def(v) {
-            ValueDef::Result(inst, _) => match dfg.insts[inst] {
-                InstructionData::UnaryImm { opcode: Opcode::Iconst, imm } => Some(imm.bits() as u32),
-                _ => None,
-            },
-            _ => None,
-        };
         if let ValueDef::Result(inst, _) = dfg.value_def(index)
             && let InstructionData::Binary { opcode: Opcode::Iadd, args: [x, y] } = dfg.insts[inst]
         {
             for (root, other) in [(x, y), (y, x)] {
-                if let Some(c) = constant(other)
+                if let Some(c) = self.constant_u32(other)
                     && c < 1 << 31
-                    && constant(root).is_none()
+                    && self.constant_u32(root).is_none()
                 {
                     return (root, c);
                 }
