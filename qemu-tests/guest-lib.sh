@@ -117,6 +117,19 @@ wait_carrier() {
     done
 }
 
+# wait_ping ADDR: pings ADDR once a second until a reply comes, at most 10
+# times; fails with ping's last output and the neighbour table if none
+# does. After a carrier change the first frames may be dropped (the kernel
+# brings the queueing discipline back from its link-watch work, up to a
+# second later), so "traffic resumes" means a reply within 10 s.
+wait_ping() {
+    i=0
+    until ping -c 1 -W 1 "$1" > out 2>&1; do
+        i=$((i + 1))
+        [ $i -lt 10 ] || { cat out; ip neigh; fail "no reply from $1 in 10 s"; }
+    done
+}
+
 # qemu_monitor COMMAND: runs a QEMU monitor command (needs `# vm: --monitor`).
 qemu_monitor() {
     stty -F /dev/ttyS1 raw -echo 2>/dev/null
