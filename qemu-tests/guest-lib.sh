@@ -120,8 +120,8 @@ wait_carrier() {
 # wait_ping ADDR: pings ADDR once a second until a reply comes, at most 10
 # times; fails with ping's last output and the neighbour table if none
 # does. After a carrier change the first frames may be dropped (the kernel
-# brings the queueing discipline back from its link-watch work, up to a
-# second later), so "traffic resumes" means a reply within 10 s.
+# brings the queueing discipline back from its link-watch work, after the
+# carrier already reads up), so "traffic resumes" means a reply within 10 s.
 wait_ping() {
     i=0
     until ping -c 1 -W 1 "$1" > out 2>&1; do
