@@ -56,6 +56,9 @@ pub(crate) struct CountedLoop {
     /// Each load and store of the body, in order: its index form, if known,
     /// and its `offset + size`.
     pub accesses: Vec<(Option<IndexForm>, u64)>,
+    /// Whether the body stores to memory (else memory does not change
+    /// while the loop runs: it calls nothing either).
+    pub stores: bool,
     /// Operators of the body, its `end` included.
     pub ops: u64,
     /// Where the body starts in the code section (its first operator).
@@ -109,7 +112,8 @@ pub(crate) fn scan(reader: &BinaryReader<'_>) -> Option<CountedLoop> {
         }
     }
     let accesses = evaluate(body_ops, counter, &written)?;
-    Some(CountedLoop { counter, step, end, accesses, ops: n as u64 + 1, body })
+    let stores = body_ops.iter().any(|op| matches!(access(op), Some((_, _, true))));
+    Some(CountedLoop { counter, step, end, accesses, stores, ops: n as u64 + 1, body })
 }
 
 /// Runs the body on abstract values; `None` if it has an operator the scan

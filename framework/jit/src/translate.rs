@@ -71,7 +71,7 @@ use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use wasmparser::{BlockType, FuncType, FuncValidator, FunctionBody, MemArg, Operator, ValType, ValidatorResources};
 
-use crate::counted::{self, CountedLoop};
+use crate::counted::{self, CountedLoop, IndexForm};
 use crate::module::{CompileError, ModuleInfo, unsupported};
 use crate::operators;
 use crate::vmctx::{LibCall, TrapKind, offsets};
@@ -221,7 +221,16 @@ struct FastLoop {
 
 /// Operators of a counted loop's body, its copies counted, that the
 /// unchecked copy's loop may hold at most (see [`Translator::fast_loop`]).
-const MAX_UNROLLED_OPS: u64 = 1024;
+///
+/// Small: unrolling saves a loop's exit test, back edge and moves of its
+/// loop-carried values once per copy, but every copy is more code to fetch
+/// (under QEMU's TCG, where the benchmarks run, each x86 instruction
+/// becomes several translated ones). Measured on SHA-256 under TCG (its
+/// rounds are loops of 85 operators, its message schedule of 54; fastest
+/// of 6-12 runs each, alternated in one boot): 2 copies per trip ran
+/// fastest; 8 copies 12-16% slower, 1 copy 24% slower, and complete
+/// unrolling about 50% slower.
+const MAX_UNROLLED_OPS: u64 = 200;
 
 /// Iterations of a counted loop's unchecked copy per trip around its
 /// loop: the largest of 8, 4 and 2 whose copies of a body of `ops`
@@ -239,6 +248,18 @@ fn unroll_factor(trips: u32, ops: u64) -> u32 {
 /// ends the run.
 fn keeps_open_checks(op: &Operator<'_>) -> bool {
     operators::pure_effect(op).is_some() || operators::access(op).is_some()
+}
+
+/// The accesses of an unchecked loop copy's body (see
+/// [`Translator::fast_loop`]) while it is translated.
+#[derive(Clone)]
+struct ProvenAccesses {
+    /// Each access's index form, in order, if the guard checked it.
+    forms: Vec<Option<IndexForm>>,
+    /// How many accesses were translated.
+    next: usize,
+    /// The loop's counter local.
+    counter: u32,
 }
 
 /// Per-function translation state.
@@ -267,7 +288,11 @@ pub(crate) struct Translator<'a, 'f> {
     pending_fast: Option<(Box<FastLoop>, Block)>,
     /// While translating an unchecked copy: which accesses the guard
     /// checked, in order, and how many were translated.
-    proven: Option<(Vec<bool>, usize)>,
+    proven: Option<ProvenAccesses>,
+    /// While translating the unchecked copy of a loop that stores nothing:
+    /// the memory base its proven loads use and their alias region (see
+    /// [`Translator::movable_loads`]).
+    movable: Option<(Value, AliasRegion)>,
     /// The values locals were read as or set to in the current run, with
     /// the local and its generation (at most `MAX_LOCAL_READS`, the
     /// latest).
@@ -371,6 +396,7 @@ pub(crate) fn translate(
         loop_scan: None,
         pending_fast: None,
         proven: None,
+        movable: None,
         local_reads: Vec::new(),
         generations: vec![0; locals.len()],
         next_generation: 1,
@@ -727,16 +753,13 @@ impl<'a, 'f> Translator<'a, 'f> {
         self.next_generation += 1;
     }
 
-    /// In an unchecked loop copy: whether the guard checked the next access.
-    fn take_proven(&mut self) -> bool {
-        match &mut self.proven {
-            Some((checked, next)) => {
-                let proven = checked.get(*next).copied().unwrap_or(false);
-                *next += 1;
-                proven
-            }
-            None => false,
-        }
+    /// In an unchecked loop copy: the next access's index form, if the
+    /// guard checked it.
+    fn take_proven(&mut self) -> Option<IndexForm> {
+        let proven = self.proven.as_mut()?;
+        let form = proven.forms.get(proven.next).copied().flatten();
+        proven.next += 1;
+        form
     }
 
     /// The constant an `i32` value is, if it is one.
@@ -843,7 +866,12 @@ impl<'a, 'f> Translator<'a, 'f> {
     /// of a trip around: every other iteration's is known to pass (the
     /// counter is below `end` until the last iteration), and goes straight
     /// on to the next copy of the body. Each copy is one iteration; the
-    /// guard's checks hold for all of them.
+    /// guard's checks hold for all of them, and their addresses are
+    /// computed without 32-bit wrapping (see
+    /// [`Translator::proven_address`]).
+    ///
+    /// If the body stores nothing, its checked loads may also move (see
+    /// [`Translator::movable_loads`]).
     fn fast_loop(
         &mut self,
         fast: FastLoop,
@@ -862,7 +890,11 @@ impl<'a, 'f> Translator<'a, 'f> {
             results: 0,
             height: self.stack.len(),
         });
-        let proven: Vec<bool> = fast.scan.accesses.iter().map(|(form, _)| form.is_some()).collect();
+        if !fast.scan.stores {
+            self.movable = Some(self.movable_loads());
+        }
+        let forms = fast.scan.accesses.iter().map(|(form, _)| *form).collect();
+        let proven = ProvenAccesses { forms, next: 0, counter: fast.scan.counter };
         let factor = unroll_factor(fast.trips, fast.scan.ops);
         for _ in 0..fast.trips % factor {
             self.iteration(&body, &proven, false)?;
@@ -877,9 +909,50 @@ impl<'a, 'f> Translator<'a, 'f> {
         self.b.ins().jump(next, &[]);
         self.b.seal_block(header);
         self.control.pop();
+        self.movable = None;
         self.b.switch_to_block(resume);
         self.b.seal_block(next);
         Ok(())
+    }
+
+    /// For the unchecked copy of a loop whose body stores nothing (nor
+    /// calls anything): memory does not change while it runs, so its
+    /// proven loads (those the guard checked for every iteration) may be
+    /// moved, and Cranelift may then schedule each next to its first use
+    /// instead of where the wasm has it (compilers for wasm often load
+    /// everything up front, which costs spills), merge equal ones and
+    /// hoist loop-invariant ones to the loop's entry. Returns the memory
+    /// base these loads use and their alias region.
+    ///
+    /// Why this is sound. Cranelift moves a load (treats it as a pure
+    /// value) only if it is `readonly`, `notrap` and `can_move`, and then
+    /// only where its operands are defined, so:
+    /// - The base is read again here, after the guard, by an atomic load:
+    ///   an instruction Cranelift neither moves nor replaces with an
+    ///   earlier load of the same field (it is a fence to its alias
+    ///   analysis). No load of the copy can move above the guard, or out
+    ///   of any loop around this one.
+    /// - Each such load's address is one the guard checked for every
+    ///   iteration, and the copy runs at least one iteration, so placing
+    ///   it anywhere between the guard and its first use reads in bounds.
+    /// - Memory does not change from the guard to the copy's end, and no
+    ///   load is placed after that end: Cranelift places a movable value
+    ///   no later than its first use, and a value of the copy reaches later
+    ///   code only through locals (the body leaves nothing on the operand
+    ///   stack), which the copy's last jump passes as arguments to the
+    ///   block where the copy and the checked one meet (the two copies'
+    ///   values differ, so they are block parameters there). The fresh
+    ///   base value and alias region keep the loads from being merged with
+    ///   loads outside the copy.
+    ///
+    /// Accesses the guard did not check keep their checks and are not
+    /// moved.
+    fn movable_loads(&mut self) -> (Value, AliasRegion) {
+        let field = self.b.ins().iadd_imm_s(self.vmctx, i64::from(offsets::MEMORY_BASE));
+        let flags = self.vm_flags();
+        let base = self.b.ins().atomic_load(I64, flags, field);
+        let region = self.b.func.dfg.alias_regions.insert(AliasRegionData { user_id: 5, description: "loop".into() });
+        (base, region)
     }
 
     /// Translates one iteration of an unchecked loop copy from `body`
@@ -888,10 +961,10 @@ impl<'a, 'f> Translator<'a, 'f> {
     fn iteration(
         &mut self,
         body: &wasmparser::BinaryReader<'_>,
-        proven: &[bool],
+        proven: &ProvenAccesses,
         exit_test: bool,
     ) -> Result<(), CompileError> {
-        self.proven = Some((proven.to_vec(), 0));
+        self.proven = Some(proven.clone());
         let mut body = body.clone();
         loop {
             let op = body.read_operator()?;
@@ -910,12 +983,26 @@ impl<'a, 'f> Translator<'a, 'f> {
     }
 
     /// The native address of a `size`-byte access at the popped index plus
-    /// `memarg.offset`, after the bounds check (see the module docs).
-    fn heap_address(&mut self, memarg: &MemArg, size: u64) -> Value {
+    /// `memarg.offset`, after the bounds check (see the module docs), and
+    /// the flags to access it with.
+    fn heap_address(&mut self, memarg: &MemArg, size: u64) -> (Value, MemFlagsData) {
         let index32 = self.pop();
-        if self.take_proven() {
+        if let Some(form) = self.take_proven() {
             // Checked before the loop, for every iteration.
-            return self.native_address(index32, memarg.offset);
+            return match self.movable {
+                Some((base, region)) => {
+                    let flags = MemFlagsData::new()
+                        .with_notrap()
+                        .with_readonly()
+                        .with_can_move()
+                        .with_alias_region(Some(region));
+                    (self.proven_address(base, form, memarg.offset), flags)
+                }
+                None => {
+                    let base = self.b.use_var(self.memory_base);
+                    (self.proven_address(base, form, memarg.offset), self.heap_flags())
+                }
+            };
         }
         let (root, c) = self.index_parts(index32);
         let key = self.index_key(root);
@@ -968,7 +1055,33 @@ impl<'a, 'f> Translator<'a, 'f> {
                 });
             }
         }
-        self.native_address(index32, memarg.offset)
+        (self.native_address(index32, memarg.offset), self.heap_flags())
+    }
+
+    /// The native address of an access the guard of a counted loop checked
+    /// (see [`Translator::counted_loop`]): `base + invariant + counter + c +
+    /// offset` as 64-bit sums, from the locals its index `form` names.
+    ///
+    /// Equal to `base + (index as u64) + offset`, the index computed by the
+    /// wasm's own 32-bit arithmetic, because that sum does not wrap: the
+    /// scan showed the index to be `invariant + counter + c` modulo 2^32,
+    /// and the guard that `invariant + c + offset + size` plus the
+    /// counter's last value is at most the memory's length, itself at most
+    /// 2^32. Summed this way, `base + invariant` is the same value for
+    /// every access through the same local, and the counter and the
+    /// constant fold into the instruction's addressing mode (or, in a copy
+    /// where the counter is a known constant, the constant alone), where
+    /// the 32-bit index would cost an addition and a register of its own.
+    fn proven_address(&mut self, base: Value, form: IndexForm, offset: u64) -> Value {
+        let mut addr = base;
+        let counter = self.proven.as_ref().map(|p| p.counter);
+        let terms = [form.invariant, if form.counter { counter } else { None }];
+        for local in terms.into_iter().flatten() {
+            let v = self.b.use_var(self.locals[local as usize]);
+            let v = self.b.ins().uextend(I64, v);
+            addr = self.b.ins().iadd(addr, v);
+        }
+        self.b.ins().iadd_imm_s(addr, (u64::from(form.c) + offset) as i64)
     }
 
     /// `memory_base + index + offset`, for an access already checked.
@@ -980,8 +1093,7 @@ impl<'a, 'f> Translator<'a, 'f> {
     }
 
     fn load(&mut self, memarg: &MemArg, ty: Type, size: u64, extend: Option<(bool, Type)>) {
-        let addr = self.heap_address(memarg, size);
-        let flags = self.heap_flags();
+        let (addr, flags) = self.heap_address(memarg, size);
         let v = match (extend, size) {
             (None, _) => self.b.ins().load(ty, flags, addr, 0),
             (Some((true, _)), 1) => self.b.ins().sload8(ty, flags, addr, 0),
@@ -996,12 +1108,11 @@ impl<'a, 'f> Translator<'a, 'f> {
 
     fn store(&mut self, memarg: &MemArg, size: u64) {
         let value = self.pop();
-        let addr = self.heap_address(memarg, size);
+        let (addr, flags) = self.heap_address(memarg, size);
         // No check may move above a store.
         for check in &mut self.open_checks {
             check.frozen = true;
         }
-        let flags = self.heap_flags();
         let ty = self.b.func.dfg.value_type(value);
         match size {
             1 => self.b.ins().istore8(flags, value, addr, 0),

@@ -195,3 +195,38 @@ fn unrolled_copies_run_every_iteration_once() {
         }
     }
 }
+
+#[test]
+fn loads_of_a_loop_that_stores_nothing_read_memory_as_it_was_during_the_loop() {
+    // A loop that stores nothing may have its loads moved (scheduled next
+    // to their uses, merged, hoisted), but never past the loop's end: the
+    // value the last iteration loads, kept in a local, is the word as it
+    // was before the store that follows the loop. The loop runs 4 times
+    // (unrolled completely) and 100 times (a loop around 8 copies).
+    for trips in [4u32, 100] {
+        let wat = format!(
+            r#"(module
+                (memory 1)
+                (func (export "run") (param $x i32) (result i32) (local $i i32) (local $last i32) (local $sum i32)
+                    (loop $l
+                        (local.set $last (i32.load (i32.add (local.get $x) (local.get $i))))
+                        (local.set $sum (i32.add (local.get $sum) (local.get $last)))
+                        (br_if $l (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 4))) (i32.const {end}))))
+                    (i32.store (i32.add (local.get $x) (i32.const {last})) (i32.const 1000))
+                    (i32.add (i32.mul (local.get $last) (i32.const 65536)) (local.get $sum))))"#,
+            end = 4 * trips,
+            last = 4 * (trips - 1),
+        );
+        let mut m = instantiate(&wat::parse_str(&wat).unwrap()).unwrap();
+        let x = 64u64;
+        for i in 0..u64::from(trips) {
+            m.memory_mut()[(x + 4 * i) as usize] = i as u8 + 1;
+        }
+        let (result, refills, value) = run(&mut m, "run", &[x]);
+        assert_eq!(result, Ok(()), "{trips} trips");
+        assert!(refills <= 1, "{trips} trips: the loop checked its fuel inside");
+        let sum = u64::from(trips) * (u64::from(trips) + 1) / 2;
+        assert_eq!(value as u32 as u64, (u64::from(trips) << 16) + sum, "{trips} trips");
+        assert_eq!(word(&m, x + 4 * (u64::from(trips) - 1)), 1000);
+    }
+}

@@ -105,8 +105,13 @@ fn counted_module(rng: &mut Rng) -> String {
                     {body}
                     (global.set $g (local.get $acc))
                     (br_if $l (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const {step}))) (i32.const {end}))))
+                ;; Where the first and the last iteration read through
+                ;; `p + i`: a load moved past the loop would see these.
+                (i32.store (local.get $p) (i32.const 0x5a5a5a5a))
+                (i32.store (i32.add (local.get $p) (i32.const {last})) (i32.const 0x5a5a5a5a))
                 (local.get $acc)))"#,
-        body = body.join("\n                    ")
+        body = body.join("\n                    "),
+        last = end - step,
     )
 }
 

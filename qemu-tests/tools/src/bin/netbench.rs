@@ -84,7 +84,8 @@ fn main() {
             let mut stream =
                 TcpStream::connect((arg(1).as_str(), port)).unwrap_or_else(|e| die(format!("connect: {e}")));
             let start = Instant::now();
-            let (mut hash, mut seed, mut buf) = (hashing.then(Sha256::new), 0x9e37_79b9_7f4a_7c15u64, vec![0u8; 1 << 16]);
+            let (mut hash, mut seed, mut buf) =
+                (hashing.then(Sha256::new), 0x9e37_79b9_7f4a_7c15u64, vec![0u8; 1 << 16]);
             fill(&mut buf, &mut seed);
             for _ in 0..mib * 16 {
                 if let Some(hash) = &mut hash {
