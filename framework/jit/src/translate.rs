@@ -1077,6 +1077,8 @@ impl<'a, 'f> Translator<'a, 'f> {
         let counter = self.proven.as_ref().map(|p| p.counter);
         let terms = [form.invariant, if form.counter { counter } else { None }];
         for local in terms.into_iter().flatten() {
+            // `counted_loop` built the guard only once it found each of
+            // these locals (an `i32`).
             let v = self.b.use_var(self.locals[local as usize]);
             let v = self.b.ins().uextend(I64, v);
             addr = self.b.ins().iadd(addr, v);
