@@ -989,20 +989,18 @@ impl<'a, 'f> Translator<'a, 'f> {
         let index32 = self.pop();
         if let Some(form) = self.take_proven() {
             // Checked before the loop, for every iteration.
-            return match self.movable {
+            let (base, flags) = match self.movable {
                 Some((base, region)) => {
                     let flags = MemFlagsData::new()
                         .with_notrap()
                         .with_readonly()
                         .with_can_move()
                         .with_alias_region(Some(region));
-                    (self.proven_address(base, form, memarg.offset), flags)
+                    (base, flags)
                 }
-                None => {
-                    let base = self.b.use_var(self.memory_base);
-                    (self.proven_address(base, form, memarg.offset), self.heap_flags())
-                }
+                None => (self.b.use_var(self.memory_base), self.heap_flags()),
             };
+            return (self.proven_address(base, form, memarg.offset), flags);
         }
         let (root, c) = self.index_parts(index32);
         let key = self.index_key(root);
