@@ -353,27 +353,28 @@ long cervus_netdev_tx(struct cervus_netdev *nd, void *slot, unsigned int cap)
 {
 	struct net_device *dev = nd->dev;
 	struct sk_buff *skb;
-	long len;
+	long len = 0;
 
+	/* Freeing a sent frame may schedule the stack's softirq work (TCP's
+	 * small-queue tasklet) and waking the queue does (NET_TX): with bottom
+	 * halves off, it runs here when they are enabled again, in this task,
+	 * instead of waking ksoftirqd (which raising it from a task does). */
+	local_bh_disable();
 	while ((skb = skb_dequeue(&nd->txq))) {
-		if (skb->len > cap) {
+		if (skb->len > cap || skb_copy_bits(skb, 0, slot, skb->len)) {
 			atomic64_inc(&nd->tx_dropped);
 			dev_kfree_skb_any(skb);
 			continue;
 		}
 		len = skb->len;
-		if (skb_copy_bits(skb, 0, slot, len)) {
-			atomic64_inc(&nd->tx_dropped);
-			dev_kfree_skb_any(skb);
-			continue;
-		}
 		atomic64_inc(&nd->tx_packets);
 		atomic64_add(len, &nd->tx_bytes);
 		dev_consume_skb_any(skb);
 		if (netif_queue_stopped(dev) && netif_running(dev) && READ_ONCE(nd->attached) &&
 		    !READ_ONCE(nd->paused) && skb_queue_len_lockless(&nd->txq) < CERVUS_TXQ_MAX / 2)
 			netif_wake_queue(dev);
-		return len;
+		break;
 	}
-	return 0;
+	local_bh_enable();
+	return len;
 }
