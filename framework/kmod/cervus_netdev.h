@@ -45,7 +45,9 @@ bool cervus_netdev_rx(struct cervus_netdev *nd, const void *frame, unsigned int 
  * interface's NAPI poll). */
 void cervus_netdev_rx_flush(struct cervus_netdev *nd);
 /* Copies the next queued frame into @slot (at most @cap bytes, longer ones
- * are dropped); its length, or 0 if none is queued. */
+ * are dropped); its length, or 0 if none is queued. From a task, with
+ * bottom halves enabled: the softirq work that freeing the frame schedules
+ * runs before it returns. */
 long cervus_netdev_tx(struct cervus_netdev *nd, void *slot, unsigned int cap);
 
 /* Implemented in Rust: @what (CERVUS_NETDEV_*) happened to the interface
