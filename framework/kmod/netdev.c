@@ -269,6 +269,17 @@ bool cervus_netdev_link(const struct cervus_netdev *nd)
 	return READ_ONCE(nd->carrier_wanted);
 }
 
+/* Restarts the queue from a task. Waking it raises NET_TX, which from a
+ * task with bottom halves enabled would wake ksoftirqd: with them off, the
+ * qdisc runs here when they are enabled again, and the frames it held are
+ * in txq when this returns. */
+static void wake_queue(struct cervus_netdev *nd)
+{
+	local_bh_disable();
+	netif_wake_queue(nd->dev);
+	local_bh_enable();
+}
+
 void cervus_netdev_pause(struct cervus_netdev *nd)
 {
 	WRITE_ONCE(nd->paused, true);
@@ -279,14 +290,10 @@ void cervus_netdev_resume(struct cervus_netdev *nd)
 {
 	WRITE_ONCE(nd->paused, false);
 	apply_carrier(nd);
-	if (netif_running(nd->dev) && READ_ONCE(nd->attached)) {
-		/* The qdisc runs when bottom halves are enabled again (here):
-		 * the frames it held during the pause are in txq when this
-		 * returns, for the new version's first call. */
-		local_bh_disable();
-		netif_wake_queue(nd->dev);
-		local_bh_enable();
-	}
+	/* The frames the qdisc held during the pause are for the new
+	 * version's first call. */
+	if (netif_running(nd->dev) && READ_ONCE(nd->attached))
+		wake_queue(nd);
 	/* Frames queued before the pause are for the new instance. */
 	if (skb_queue_len_lockless(&nd->txq))
 		cervus_netdev_notify(nd->owner, CERVUS_NETDEV_TX);
@@ -297,7 +304,7 @@ void cervus_netdev_attach(struct cervus_netdev *nd, bool attached)
 	WRITE_ONCE(nd->attached, attached);
 	if (attached) {
 		if (netif_running(nd->dev) && !READ_ONCE(nd->paused))
-			netif_wake_queue(nd->dev);
+			wake_queue(nd);
 	} else {
 		WRITE_ONCE(nd->paused, false);
 		netif_stop_queue(nd->dev);
