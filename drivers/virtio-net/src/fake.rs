@@ -5,9 +5,12 @@
 //! (common configuration at 0, ISR at 0x1000, device configuration at
 //! 0x2000, notify at 0x3000 with a multiplier of 4).
 //!
-//! It processes the transmit queue when notified (recording the frames)
-//! and fills receive buffers with frames the test injects. DMA memory is
-//! four byte vectors at distinct bus addresses.
+//! It processes the transmit queue when notified (recording the frames;
+//! unless a test holds it) and fills receive buffers with frames the test
+//! injects. It counts the interrupts it would raise, honouring the
+//! driver's suppression (flags, or `used_event` with event indexes), and
+//! with event indexes asks for notifications through `avail_event` as
+//! QEMU does. DMA memory is four byte vectors at distinct bus addresses.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -23,7 +26,9 @@ const DEVICE: u32 = 0x2000;
 const NOTIFY: u32 = 0x3000;
 
 /// Feature bits the fake offers: more than the driver accepts.
-pub const OFFERED: u64 = (1 << 32) | (1 << 5) | (1 << 16) | (1 << 17) | (1 << 22) | (1 << 40);
+pub const OFFERED: u64 = (1 << 32) | (1 << 5) | (1 << 16) | (1 << 17) | (1 << 22) | (1 << 29) | (1 << 40);
+/// `VIRTIO_F_EVENT_IDX`.
+const EVENT_IDX: u64 = 1 << 29;
 
 fn bus_base(buf: Buf) -> u64 {
     match buf {
@@ -71,6 +76,13 @@ pub struct State {
     pub carrier: Option<bool>,
     pub warnings: Vec<String>,
     pub notifies: [u32; 2],
+    /// Interrupts raised per queue (those the driver did not suppress).
+    pub interrupts: [u32; 2],
+    /// Per queue, the used index that raised the last interrupt.
+    pub interrupted_at: [u16; 2],
+    /// While set, notifications of the transmit queue are counted but
+    /// nothing is sent ([`FakeDevice::release_tx`] sends).
+    pub hold_tx: bool,
 }
 
 pub struct FakeDevice {
@@ -126,6 +138,9 @@ impl FakeDevice {
                 carrier: None,
                 warnings: Vec::new(),
                 notifies: [0; 2],
+                interrupts: [0; 2],
+                interrupted_at: [0; 2],
+                hold_tx: false,
             }),
         }
     }
@@ -141,6 +156,13 @@ impl FakeDevice {
     pub fn inject(&self, frame: &[u8]) {
         self.state.borrow_mut().incoming.push_back(frame.to_vec());
         self.fill_rx();
+    }
+
+    /// Stops holding the transmit queue and sends what it holds.
+    pub fn release_tx(&self) {
+        let mut s = self.state.borrow_mut();
+        s.hold_tx = false;
+        Self::process_tx(&mut s);
     }
 
     /// Writes a used entry as a misbehaving device would.
@@ -182,6 +204,7 @@ impl FakeDevice {
             used(&mut s, 0, u32::from(id), data.len() as u32);
             s.queues[0].last_avail = q.last_avail.wrapping_add(1);
         }
+        ask_notify(&mut s, 0);
     }
 
     fn process_tx(state: &mut State) {
@@ -204,6 +227,7 @@ impl FakeDevice {
             last = last.wrapping_add(1);
         }
         state.queues[1].last_avail = last;
+        ask_notify(state, 1);
     }
 }
 
@@ -236,6 +260,30 @@ fn used(state: &mut State, queue: usize, id: u32, len: u32) {
     let idx = q.used_idx.wrapping_add(1);
     state.queues[queue].used_idx = idx;
     write_bus(state, q.used + 2, &idx.to_le_bytes());
+    // Like QEMU's virtio-net, one interrupt check per used entry.
+    let wanted = if state.driver_features & EVENT_IDX != 0 {
+        let event = read_u16(state, q.avail + 4 + 2 * u64::from(q.size));
+        idx.wrapping_sub(event).wrapping_sub(1) < idx.wrapping_sub(q.used_idx)
+    } else {
+        read_u16(state, q.avail) & 1 == 0
+    };
+    if wanted {
+        state.interrupts[queue] += 1;
+        state.interrupted_at[queue] = idx;
+    }
+}
+
+/// With event indexes, asks to be notified when the driver makes the next
+/// entry available (what QEMU does when it has processed a queue).
+fn ask_notify(state: &mut State, queue: usize) {
+    let q = state.queues[queue];
+    if state.driver_features & EVENT_IDX != 0 {
+        write_bus(state, q.used + 4 + 8 * u64::from(q.size), &q.last_avail.to_le_bytes());
+    }
+}
+
+fn read_u16(state: &State, bus: u64) -> u16 {
+    u16::from_le_bytes(read_bus(state, bus, 2).try_into().unwrap())
 }
 
 fn index(buf: Buf) -> usize {
@@ -259,6 +307,7 @@ impl Hw for FakeDevice {
         let q = s.queues[usize::from(s.queue_select).min(1)];
         Ok(match offset {
             0x04 => (s.offered >> (32 * s.device_feature_select)) & 0xffff_ffff,
+            0x0c => (s.driver_features >> (32 * s.driver_feature_select)) & 0xffff_ffff,
             0x10 => u64::from(s.msix_config),
             0x12 => 2,
             0x14 => u64::from(s.status),
@@ -314,7 +363,9 @@ impl Hw for FakeDevice {
                 let q = ((o - NOTIFY) / 4) as usize;
                 s.notifies[q] += 1;
                 if q == 1 {
-                    Self::process_tx(&mut s);
+                    if !s.hold_tx {
+                        Self::process_tx(&mut s);
+                    }
                 } else {
                     drop(s);
                     self.fill_rx();

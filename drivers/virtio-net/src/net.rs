@@ -42,12 +42,14 @@ pub mod feature {
     pub const MAC: u64 = 1 << 5;
     /// The configuration has a link status.
     pub const STATUS: u64 = 1 << 16;
+    /// Notifications are suppressed with event indexes (`VIRTIO_F_EVENT_IDX`).
+    pub const EVENT_IDX: u64 = 1 << 29;
     /// Virtio 1.x.
     pub const VERSION_1: u64 = 1 << 32;
 }
 
 /// What this driver accepts.
-pub const FEATURES: u64 = feature::VERSION_1 | feature::MAC | feature::STATUS;
+pub const FEATURES: u64 = feature::VERSION_1 | feature::MAC | feature::STATUS | feature::EVENT_IDX;
 
 /// Queue indexes.
 const RX: u16 = 0;
@@ -221,6 +223,13 @@ impl VirtioNet {
             link: false,
             counters: snapshot.counters,
         };
+        // Notifications are suppressed the way the device was set up (by
+        // whichever version did it).
+        if running {
+            let event_idx = transport.driver_features(hw)? & feature::EVENT_IDX != 0;
+            net.rx.set_event_idx(event_idx);
+            net.tx.set_event_idx(event_idx);
+        }
         // The transmit slots not in flight are free (their order does not
         // matter).
         for id in net.tx.idle_ids() {
@@ -278,6 +287,9 @@ impl VirtioNet {
         let (size, notify) = t.setup_queue(hw, TX, MAX_SIZE, self.tx.addresses(hw), tx_vector)?;
         self.tx = Ring::new(size, Buf::TxRing, Buf::TxPool, SLOT, false);
         self.tx_notify = notify;
+        let event_idx = accepted & feature::EVENT_IDX != 0;
+        self.rx.set_event_idx(event_idx);
+        self.tx.set_event_idx(event_idx);
         self.rx.init(hw)?;
         self.tx.init(hw)?;
         self.init_tx_slots();
@@ -435,10 +447,13 @@ impl VirtioNet {
             let free = self.tx_free_len.min(BATCH);
             if free == 0 {
                 if !self.tx_waiting {
-                    // Full: ask for transmit interrupts, then look once more
+                    // Full: ask for a transmit interrupt once most of what
+                    // is in flight is sent (one interrupt, not one per
+                    // frame, with event indexes), then look once more
                     // (slots may have come back in between).
                     self.tx_waiting = true;
-                    self.tx.set_interrupts(hw, true)?;
+                    let most = (self.tx.in_flight() * 3 / 4) as u16;
+                    self.tx.interrupt_after(hw, most)?;
                     continue;
                 }
                 return Ok(());

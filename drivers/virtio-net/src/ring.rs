@@ -13,6 +13,15 @@
 //! Layout of the ring buffer (offsets fit queues of up to [`MAX_SIZE`]):
 //! descriptors at 0, the available ring at [`AVAIL`], the used ring at
 //! [`USED`].
+//!
+//! Notifications both ways are suppressed with flags, or, once the device
+//! and the driver agree on `VIRTIO_F_EVENT_IDX` ([`Ring::set_event_idx`]),
+//! with event indexes (spec 2.7.7-2.7.10): the driver writes the used index
+//! it wants an interrupt at (`used_event`, after the available ring), the
+//! device the available index it wants a notification at (`avail_event`,
+//! after the used ring). Event indexes let the driver ask for one
+//! interrupt after a number of entries ([`Ring::interrupt_after`]) instead
+//! of one per entry.
 
 use serde::{Deserialize, Serialize};
 
@@ -66,6 +75,16 @@ pub struct Ring {
     in_flight: [u64; MAX_SIZE as usize / 64],
     /// Used entries ignored because they did not match what was given.
     pub bad_entries: u64,
+    /// Whether notifications are suppressed with event indexes.
+    event_idx: bool,
+    /// The available index when the driver last decided whether to notify.
+    kicked: u16,
+}
+
+/// Whether an index moving from `old` to `new` passed `event` (the spec's
+/// `vring_need_event`, in wrapping 16-bit arithmetic).
+fn passed(event: u16, new: u16, old: u16) -> bool {
+    new.wrapping_sub(event).wrapping_sub(1) < new.wrapping_sub(old)
 }
 
 impl Ring {
@@ -82,7 +101,25 @@ impl Ring {
             last_used: 0,
             in_flight: [0; MAX_SIZE as usize / 64],
             bad_entries: 0,
+            event_idx: false,
+            kicked: 0,
         }
+    }
+
+    /// Suppresses notifications with event indexes (`on`: the device
+    /// accepted `VIRTIO_F_EVENT_IDX`) or with flags.
+    pub fn set_event_idx(&mut self, on: bool) {
+        self.event_idx = on;
+    }
+
+    /// Offset of `used_event`: after the available ring.
+    fn used_event_offset(&self) -> usize {
+        AVAIL + 4 + 2 * usize::from(self.size)
+    }
+
+    /// Offset of `avail_event`: after the used ring.
+    fn avail_event_offset(&self) -> usize {
+        USED + 4 + 8 * usize::from(self.size)
     }
 
     /// Its state, for [`Ring::resume`].
@@ -109,6 +146,9 @@ impl Ring {
         queue.last_used = state.last_used;
         queue.in_flight = state.in_flight;
         queue.bad_entries = state.bad_entries;
+        // What the previous version posted, it also notified (or the
+        // device did not want it to).
+        queue.kicked = state.avail_idx;
         Ok(queue)
     }
 
@@ -143,9 +183,11 @@ impl Ring {
         }
         hw.dma_write(self.ring, 0, &table[..16 * usize::from(self.size)])?;
         hw.dma_write(self.ring, AVAIL, &[0; 4])?;
+        hw.dma_write(self.ring, self.used_event_offset(), &[0; 2])?;
         hw.dma_write(self.ring, USED, &[0; 4])?;
         self.avail_idx = 0;
         self.last_used = 0;
+        self.kicked = 0;
         self.in_flight = [0; MAX_SIZE as usize / 64];
         Ok(())
     }
@@ -237,16 +279,45 @@ impl Ring {
     }
 
     /// Asks the device not to interrupt for this queue (`false`), or to
-    /// interrupt again (`true`). A hint: the device may still interrupt.
+    /// interrupt at the next used entry (`true`). Entries used before
+    /// this call may raise none: the caller looks once more after turning
+    /// interrupts on. Without event indexes, a hint: the device may still
+    /// interrupt.
     pub fn set_interrupts(&self, hw: &impl Hw, on: bool) -> Result<(), Errno> {
-        hw.dma_write(self.ring, AVAIL, &u16::from(!on).to_le_bytes())?;
+        if self.event_idx {
+            // One before what was collected: an index the device has
+            // passed already, so none of its next entries reaches it.
+            let event = if on { self.last_used } else { self.last_used.wrapping_sub(1) };
+            hw.dma_write(self.ring, self.used_event_offset(), &event.to_le_bytes())?;
+        } else {
+            hw.dma_write(self.ring, AVAIL, &u16::from(!on).to_le_bytes())?;
+        }
         hw.barrier(Barrier::Full);
         Ok(())
     }
 
-    /// Whether the device wants a notification for the buffers just posted
-    /// (read after [`Ring::post`]'s barrier, as the spec says).
-    pub fn needs_notify(&self, hw: &impl Hw) -> Result<bool, Errno> {
+    /// Asks for one interrupt once `count` (at least 1) more entries are
+    /// used; with flags, for one per entry from now on.
+    pub fn interrupt_after(&self, hw: &impl Hw, count: u16) -> Result<(), Errno> {
+        if !self.event_idx {
+            return self.set_interrupts(hw, true);
+        }
+        let event = self.last_used.wrapping_add(count.max(1) - 1);
+        hw.dma_write(self.ring, self.used_event_offset(), &event.to_le_bytes())?;
+        hw.barrier(Barrier::Full);
+        Ok(())
+    }
+
+    /// Whether the device wants a notification for the buffers posted
+    /// since the last call (read after [`Ring::post`]'s barrier, as the
+    /// spec says).
+    pub fn needs_notify(&mut self, hw: &impl Hw) -> Result<bool, Errno> {
+        if self.event_idx {
+            let mut event = [0u8; 2];
+            hw.dma_read(self.ring, self.avail_event_offset(), &mut event)?;
+            let old = core::mem::replace(&mut self.kicked, self.avail_idx);
+            return Ok(passed(u16::from_le_bytes(event), self.avail_idx, old));
+        }
         let mut flags = [0u8; 2];
         hw.dma_read(self.ring, USED, &mut flags)?;
         Ok(u16::from_le_bytes(flags) & USED_F_NO_NOTIFY == 0)

@@ -4,7 +4,7 @@
 
 use crate::fake::FakeDevice;
 use crate::hw::Errno;
-use crate::net::{FEATURES, Interrupts, VirtioNet};
+use crate::net::{FEATURES, Interrupts, VirtioNet, feature};
 use crate::transport::find_layout;
 
 fn frame(n: u32, len: usize) -> Vec<u8> {
@@ -248,4 +248,70 @@ fn a_snapshot_that_does_not_match_the_device_is_refused() {
         Some(Errno::InvalidArgument),
         "a stopped device"
     );
+}
+
+/// Queues `count` frames while the device holds the transmit queue, then
+/// lets it send them all and delivers the interrupt: the transmit
+/// interrupts the device raised, checking that everything went out.
+fn interrupts_for_a_full_ring(dev: &FakeDevice, net: &mut VirtioNet, count: u32) -> u32 {
+    let frames: Vec<Vec<u8>> = (0..count).map(|n| frame(n, 100)).collect();
+    dev.state.borrow_mut().hold_tx = true;
+    dev.state.borrow_mut().to_send.extend(frames.iter().cloned());
+    net.transmit(dev).unwrap();
+    assert_eq!(dev.state.borrow().to_send.len(), count as usize - 256, "the ring is full");
+    dev.release_tx();
+    net.interrupt(dev, 2, 0).unwrap();
+    assert_eq!(dev.state.borrow().sent, frames, "the rest went out after the interrupt");
+    dev.state.borrow().interrupts[1]
+}
+
+#[test]
+fn a_full_transmit_ring_asks_for_one_interrupt_with_event_indexes() {
+    let (dev, mut net) = opened(Interrupts::MsiX(3));
+    assert_ne!(dev.state.borrow().driver_features & feature::EVENT_IDX, 0);
+    assert_eq!(interrupts_for_a_full_ring(&dev, &mut net, 300), 1);
+    assert_eq!(dev.state.borrow().interrupted_at[1], 192, "once 3/4 of the ring were sent");
+
+    // Without event indexes the device interrupts for every frame sent
+    // while the driver waits.
+    let dev = FakeDevice::new();
+    dev.state.borrow_mut().offered &= !feature::EVENT_IDX;
+    let mut net = VirtioNet::probe(&dev, find_layout(&dev).unwrap(), Interrupts::MsiX(3)).unwrap();
+    net.open(&dev).unwrap();
+    assert_eq!(dev.state.borrow().driver_features & feature::EVENT_IDX, 0);
+    assert_eq!(interrupts_for_a_full_ring(&dev, &mut net, 300), 256);
+}
+
+#[test]
+fn with_event_indexes_the_device_is_notified_only_when_it_asks() {
+    let (dev, mut net) = opened(Interrupts::MsiX(3));
+    dev.state.borrow_mut().hold_tx = true;
+    for n in 0..3 {
+        dev.state.borrow_mut().to_send.push_back(frame(n, 80));
+        net.transmit(&dev).unwrap();
+    }
+    assert_eq!(dev.state.borrow().notifies[1], 1, "the device has not caught up since");
+    // The device sends and asks to hear of the next frame.
+    dev.release_tx();
+    dev.state.borrow_mut().to_send.push_back(frame(3, 80));
+    net.transmit(&dev).unwrap();
+    assert_eq!(dev.state.borrow().notifies[1], 2);
+    assert_eq!(dev.state.borrow().sent.len(), 4);
+    assert_eq!(dev.state.borrow().interrupts[1], 0, "no transmit interrupts while slots are free");
+}
+
+#[test]
+fn a_new_version_keeps_suppressing_notifications_with_event_indexes() {
+    let (dev, mut net) = opened(Interrupts::MsiX(3));
+    dev.state.borrow_mut().hold_tx = true;
+    dev.state.borrow_mut().to_send.push_back(frame(0, 80));
+    net.transmit(&dev).unwrap();
+    let snapshot = net.snapshot();
+    let mut next = VirtioNet::adopt(&dev, find_layout(&dev).unwrap(), Interrupts::MsiX(3), snapshot).unwrap();
+    dev.state.borrow_mut().to_send.push_back(frame(1, 80));
+    next.transmit(&dev).unwrap();
+    // With flags it would notify again (the fake never sets NO_NOTIFY).
+    assert_eq!(dev.state.borrow().notifies[1], 1, "the device has not asked since");
+    dev.release_tx();
+    assert_eq!(dev.state.borrow().sent.len(), 2);
 }

@@ -169,6 +169,15 @@ impl Transport {
         Ok(low | high << 32)
     }
 
+    /// The 64 feature bits the driver accepted (as the device read them).
+    pub fn driver_features(&self, hw: &impl Hw) -> Result<u64, Errno> {
+        self.common_write(hw, common::DRIVER_FEATURE_SELECT, 4, 0)?;
+        let low = self.common_read(hw, common::DRIVER_FEATURE, 4)?;
+        self.common_write(hw, common::DRIVER_FEATURE_SELECT, 4, 1)?;
+        let high = self.common_read(hw, common::DRIVER_FEATURE, 4)?;
+        Ok(low | high << 32)
+    }
+
     /// Accepts `features`.
     pub fn set_driver_features(&self, hw: &impl Hw, features: u64) -> Result<(), Errno> {
         self.common_write(hw, common::DRIVER_FEATURE_SELECT, 4, 0)?;
