@@ -19,7 +19,10 @@ use crate::transport::{Layout, find_layout};
 
 /// The version of [`Handover`]; a new version that changes its meaning
 /// changes this, and then sets the device up afresh after a swap.
-const HANDOVER_VERSION: u32 = 1;
+/// Version 2: the queues may suppress notifications with event indexes,
+/// which a version-1 driver would not keep up (it would wait for
+/// interrupts the device no longer sends).
+const HANDOVER_VERSION: u32 = 2;
 
 /// What a version of the driver leaves the next in a hot swap: the DMA
 /// buffers (handle and size, rx ring, tx ring, rx pool, tx pool) and the
