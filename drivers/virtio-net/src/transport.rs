@@ -162,19 +162,20 @@ impl Transport {
 
     /// The 64 feature bits the device offers.
     pub fn device_features(&self, hw: &impl Hw) -> Result<u64, Errno> {
-        self.common_write(hw, common::DEVICE_FEATURE_SELECT, 4, 0)?;
-        let low = self.common_read(hw, common::DEVICE_FEATURE, 4)?;
-        self.common_write(hw, common::DEVICE_FEATURE_SELECT, 4, 1)?;
-        let high = self.common_read(hw, common::DEVICE_FEATURE, 4)?;
-        Ok(low | high << 32)
+        self.features(hw, common::DEVICE_FEATURE_SELECT, common::DEVICE_FEATURE)
     }
 
     /// The 64 feature bits the driver accepted (as the device read them).
     pub fn driver_features(&self, hw: &impl Hw) -> Result<u64, Errno> {
-        self.common_write(hw, common::DRIVER_FEATURE_SELECT, 4, 0)?;
-        let low = self.common_read(hw, common::DRIVER_FEATURE, 4)?;
-        self.common_write(hw, common::DRIVER_FEATURE_SELECT, 4, 1)?;
-        let high = self.common_read(hw, common::DRIVER_FEATURE, 4)?;
+        self.features(hw, common::DRIVER_FEATURE_SELECT, common::DRIVER_FEATURE)
+    }
+
+    /// 64 feature bits read 32 at a time through the `select` register.
+    fn features(&self, hw: &impl Hw, select: u32, value: u32) -> Result<u64, Errno> {
+        self.common_write(hw, select, 4, 0)?;
+        let low = self.common_read(hw, value, 4)?;
+        self.common_write(hw, select, 4, 1)?;
+        let high = self.common_read(hw, value, 4)?;
         Ok(low | high << 32)
     }
 
