@@ -188,7 +188,7 @@ impl FakeDevice {
             let q = s.queues[0];
             let avail_idx = u16::from_le_bytes(read_bus(&s, q.avail + 2, 2).try_into().unwrap());
             if avail_idx == q.last_avail {
-                return;
+                break;
             }
             let frame = s.incoming.pop_front().unwrap();
             let slot = u64::from(q.last_avail % q.size);

@@ -303,6 +303,7 @@ impl VirtioNet {
         t.enable_queue(hw, TX)?;
         t.set_status(hw, status::ACKNOWLEDGE | status::DRIVER | status::FEATURES_OK | status::DRIVER_OK)?;
         t.notify(hw, RX, self.rx_notify)?;
+        self.rx.notified();
         self.running = true;
         self.link = false;
         self.has_status = accepted & feature::STATUS != 0;
@@ -365,6 +366,7 @@ impl VirtioNet {
             self.update_link(hw, true)?;
             if self.transport.status(hw)? & status::NEEDS_RESET != 0 {
                 hw.warn(format_args!("the device needs a reset; restarting it"));
+                self.stop(hw);
                 return self.open(hw);
             }
         }

@@ -185,6 +185,9 @@ impl Ring {
         hw.dma_write(self.ring, AVAIL, &[0; 4])?;
         hw.dma_write(self.ring, self.used_event_offset(), &[0; 2])?;
         hw.dma_write(self.ring, USED, &[0; 4])?;
+        // The device writes it only when it next wants a notification: one
+        // left from before a reset would silence the next ones.
+        hw.dma_write(self.ring, self.avail_event_offset(), &[0; 2])?;
         self.avail_idx = 0;
         self.last_used = 0;
         self.kicked = 0;
@@ -321,6 +324,12 @@ impl Ring {
         let mut flags = [0u8; 2];
         hw.dma_read(self.ring, USED, &mut flags)?;
         Ok(u16::from_le_bytes(flags) & USED_F_NO_NOTIFY == 0)
+    }
+
+    /// Records that the device was notified of everything posted so far
+    /// (without asking it: at start-up, which always notifies).
+    pub fn notified(&mut self) {
+        self.kicked = self.avail_idx;
     }
 
     /// Whether the device has used entries not collected yet.

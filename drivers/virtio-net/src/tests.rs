@@ -315,3 +315,42 @@ fn a_new_version_keeps_suppressing_notifications_with_event_indexes() {
     dev.release_tx();
     assert_eq!(dev.state.borrow().sent.len(), 2);
 }
+
+#[test]
+fn sending_goes_on_after_stop_and_open_with_event_indexes() {
+    let (dev, mut net) = opened(Interrupts::MsiX(3));
+    let before: Vec<Vec<u8>> = (0..700).map(|n| frame(n, 80)).collect();
+    dev.state.borrow_mut().to_send.extend(before.iter().cloned());
+    net.transmit(&dev).unwrap();
+    // The device last asked to be notified at index 700 of the old queue.
+    net.stop(&dev);
+    net.open(&dev).unwrap();
+    let after: Vec<Vec<u8>> = (0..300).map(|n| frame(1000 + n, 80)).collect();
+    dev.state.borrow_mut().to_send.extend(after.iter().cloned());
+    net.transmit(&dev).unwrap();
+    assert_eq!(dev.state.borrow().sent[700..], after[..], "the new queue's first frames are notified");
+}
+
+#[test]
+fn receive_interrupts_come_back_after_each_round_with_event_indexes() {
+    let (dev, mut net) = opened(Interrupts::MsiX(3));
+    for n in 0..3 {
+        dev.inject(&frame(n, 70));
+        assert_eq!(dev.state.borrow().interrupts[0], n + 1, "one interrupt per frame between rounds");
+        net.interrupt(&dev, 1, 0).unwrap();
+    }
+    assert_eq!(dev.state.borrow().delivered.len(), 3);
+    assert_eq!(dev.state.borrow().notifies[0], 1, "buffers given back without notifications: the device has many");
+}
+
+#[test]
+fn a_device_that_needs_a_reset_is_restarted() {
+    let (dev, mut net) = opened(Interrupts::MsiX(3));
+    dev.state.borrow_mut().status |= 0x40;
+    net.interrupt(&dev, 0, 0).unwrap();
+    assert_eq!(dev.state.borrow().status, 0x0f, "reset and started again");
+    assert!(dev.state.borrow().warnings.iter().any(|w| w.contains("needs a reset")));
+    dev.inject(&frame(1, 70));
+    net.interrupt(&dev, 1, 0).unwrap();
+    assert_eq!(dev.state.borrow().delivered.len(), 1);
+}
