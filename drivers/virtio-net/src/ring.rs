@@ -288,13 +288,11 @@ impl Ring {
     /// interrupt.
     pub fn set_interrupts(&self, hw: &impl Hw, on: bool) -> Result<(), Errno> {
         if self.event_idx {
-            // One before what was collected: an index the device has
+            // Off: one before what was collected, an index the device has
             // passed already, so none of its next entries reaches it.
-            let event = if on { self.last_used } else { self.last_used.wrapping_sub(1) };
-            hw.dma_write(self.ring, self.used_event_offset(), &event.to_le_bytes())?;
-        } else {
-            hw.dma_write(self.ring, AVAIL, &u16::from(!on).to_le_bytes())?;
+            return self.interrupt_at(hw, if on { self.last_used } else { self.last_used.wrapping_sub(1) });
         }
+        hw.dma_write(self.ring, AVAIL, &u16::from(!on).to_le_bytes())?;
         hw.barrier(Barrier::Full);
         Ok(())
     }
@@ -305,7 +303,11 @@ impl Ring {
         if !self.event_idx {
             return self.set_interrupts(hw, true);
         }
-        let event = self.last_used.wrapping_add(count.max(1) - 1);
+        self.interrupt_at(hw, self.last_used.wrapping_add(count.max(1) - 1))
+    }
+
+    /// Writes `used_event`: an interrupt when the used index passes `event`.
+    fn interrupt_at(&self, hw: &impl Hw, event: u16) -> Result<(), Errno> {
         hw.dma_write(self.ring, self.used_event_offset(), &event.to_le_bytes())?;
         hw.barrier(Barrier::Full);
         Ok(())
