@@ -67,6 +67,8 @@ pub struct State {
     pub mem: [Vec<u8>; 4],
     /// Frames the device sent.
     pub sent: Vec<Vec<u8>>,
+    /// Where each sent frame was (the bus address of its descriptor).
+    pub sent_from: Vec<u64>,
     /// Frames waiting for receive buffers.
     pub incoming: VecDeque<Vec<u8>>,
     /// What the driver handed to the stack.
@@ -132,6 +134,7 @@ impl FakeDevice {
                     vec![0; crate::net::POOL_BYTES],
                 ],
                 sent: Vec::new(),
+                sent_from: Vec::new(),
                 incoming: VecDeque::new(),
                 delivered: Vec::new(),
                 to_send: VecDeque::new(),
@@ -223,6 +226,7 @@ impl FakeDevice {
             let data = read_bus(state, addr, len);
             assert!(data[..12].iter().all(|b| *b == 0), "transmit header not zero");
             state.sent.push(data[12..].to_vec());
+            state.sent_from.push(addr);
             used(state, 1, u32::from(id), 0);
             last = last.wrapping_add(1);
         }

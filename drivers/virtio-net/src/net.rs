@@ -113,10 +113,11 @@ pub struct VirtioNet {
     tx: Ring,
     rx_notify: u32,
     tx_notify: u32,
-    /// Transmit slots not in flight, in the order they will be used.
+    /// Transmit slots not in flight: a stack, so that the slot sent last
+    /// (whose memory is still warm) is used first; while the device keeps
+    /// up, a few slots carry all the traffic.
     tx_free: [u16; MAX_SIZE as usize],
     tx_free_len: usize,
-    tx_free_head: usize,
     /// Whether the device is running (the interface is up).
     pub running: bool,
     /// Whether the device reports its link (the STATUS feature).
@@ -156,7 +157,6 @@ impl VirtioNet {
             tx_notify: 0,
             tx_free: [0; MAX_SIZE as usize],
             tx_free_len: 0,
-            tx_free_head: 0,
             running: false,
             has_status: false,
             tx_waiting: false,
@@ -216,7 +216,6 @@ impl VirtioNet {
             tx_notify: snapshot.tx_notify,
             tx_free: [0; MAX_SIZE as usize],
             tx_free_len: 0,
-            tx_free_head: 0,
             running,
             has_status: snapshot.has_status,
             tx_waiting: snapshot.tx_waiting,
@@ -314,11 +313,11 @@ impl VirtioNet {
     /// buffers start zeroed, the device only reads transmit slots, and the
     /// host copies frames after the header.)
     fn init_tx_slots(&mut self) {
-        for id in 0..self.tx.size {
-            self.tx_free[usize::from(id)] = id;
+        // Slot 0 on top.
+        for (i, id) in (0..self.tx.size).rev().enumerate() {
+            self.tx_free[i] = id;
         }
         self.tx_free_len = usize::from(self.tx.size);
-        self.tx_free_head = 0;
     }
 
     /// Reads the link state (up if the device has no status) and reports
@@ -467,7 +466,7 @@ impl VirtioNet {
                 self.tx.set_interrupts(hw, false)?;
             }
             for i in 0..free {
-                let id = self.tx_free[(self.tx_free_head + i) % usize::from(self.tx.size)];
+                let id = self.tx_free[self.tx_free_len - 1 - i];
                 ids[i] = id;
                 slots[i] = Frame { buf: Buf::TxPool, offset: self.tx.slot_offset(id) + HEADER, len: SLOT - HEADER };
             }
@@ -479,7 +478,6 @@ impl VirtioNet {
                 lengths[i] = (ids[i], (HEADER + slots[i].len) as u32);
             }
             self.tx.set_lengths(hw, &lengths[..taken])?;
-            self.tx_free_head = (self.tx_free_head + taken) % usize::from(self.tx.size);
             self.tx_free_len -= taken;
             self.tx.post(hw, &ids[..taken])?;
             if self.tx.needs_notify(hw)? {
@@ -495,12 +493,12 @@ impl VirtioNet {
     /// Returns the slots the device finished sending to the free list.
     fn reclaim(&mut self, hw: &impl Hw) -> Result<(), Errno> {
         let mut used = [Used { id: 0, len: 0 }; BATCH];
-        let size = usize::from(self.tx.size);
         loop {
             let n = self.tx.collect(hw, &mut used)?;
             for u in &used[..n] {
-                let tail = (self.tx_free_head + self.tx_free_len) % size;
-                self.tx_free[tail] = u.id;
+                // `collect` only returns ids that were in flight: the
+                // stack has room for each.
+                self.tx_free[self.tx_free_len] = u.id;
                 self.tx_free_len += 1;
             }
             if n < used.len() {

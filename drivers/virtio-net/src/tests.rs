@@ -103,6 +103,19 @@ fn the_receive_ring_wraps() {
 }
 
 #[test]
+fn a_device_that_keeps_up_gets_every_frame_in_the_slot_freed_last() {
+    let (dev, mut net) = opened(Interrupts::MsiX(3));
+    let frames: Vec<Vec<u8>> = (0..20).map(|n| frame(n, 60 + n as usize)).collect();
+    for f in &frames {
+        dev.state.borrow_mut().to_send.push_back(f.clone());
+        net.transmit(&dev).unwrap();
+    }
+    let s = dev.state.borrow();
+    assert_eq!(s.sent, frames);
+    assert!(s.sent_from.iter().all(|a| *a == s.sent_from[0]), "one warm slot, not all 256 in turn: {:x?}", s.sent_from);
+}
+
+#[test]
 fn queued_frames_are_sent_in_order_beyond_the_ring_size() {
     let (dev, mut net) = opened(Interrupts::MsiX(3));
     let frames: Vec<Vec<u8>> = (0..700).map(|n| frame(n, 42 + (n as usize * 7) % 1400)).collect();
