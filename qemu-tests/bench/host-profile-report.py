@@ -10,8 +10,8 @@ the host kernel, then QEMU's and the host kernel's functions whose sample
 counts differ most between the two phases. Both phases move the same
 bytes, so their counts compare directly. QEMU's binary is stripped: code
 without a dynamic symbol (static functions) is named after the nearest
-dynamic symbol before it, as "SYMBOL+" ("tlb_init-" for the static code of
-cputlb.c, which comes before it).
+dynamic symbol before it, as "SYMBOL+", which may belong to the file
+before (disassemble to tell).
 """
 
 import argparse
@@ -37,12 +37,7 @@ class QemuSymbols:
 
     def name(self, addr):
         i = bisect.bisect_right(self.addrs, addr) - 1
-        if i < 0:
-            return "?"
-        # Static code just before a known file's first symbol is that file's.
-        if i + 1 < len(self.names) and self.names[i + 1] == "tlb_init":
-            return "tlb_init- (cputlb.c static)"
-        return self.names[i] + "+"
+        return self.names[i] + "+" if i >= 0 else "?"
 
 
 def classify(dso):
