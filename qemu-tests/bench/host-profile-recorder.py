@@ -6,7 +6,7 @@
 
 Waits for the QEMU process whose command line names the file MARKERS (a
 QEMU file chardev behind a second serial port, to which the guest writes
-"PROF-PHASE NAME" lines), then, until the guest writes "PROF-PHASE end",
+"PROF-PHASE NAME" lines), then, until QEMU exits (or the guest writes "PROF-PHASE end"),
 records QEMU's threads with `perf record` (software clock, 1999 Hz, no call
 graphs) while a phase other than "idle" runs: one file per phase and round,
 OUT/NAME.N.data. Under TCG, QEMU's time splits into translated guest code
